@@ -249,6 +249,16 @@ func findRun(store, runID string, opts ResolveOptions) (*run, error) {
 		r.artDirs = artifactCandidates(store, meta.ArtifactURI, filepath.Join(runDir, "artifacts"), opts)
 		return r, nil
 	}
+	// MLflow's file store still finds runs of deleted experiments; mlbatch refuses
+	// them, so that a nightly job does not keep scoring a model someone deleted.
+	if trash, err := os.ReadDir(filepath.Join(store, ".trash")); err == nil {
+		for _, e := range trash {
+			if exists(filepath.Join(store, ".trash", e.Name(), runID, "meta.yaml")) {
+				return nil, fmt.Errorf("run %s belongs to experiment %s, which was deleted (it is in %s); restore the experiment to score its models",
+					runID, e.Name(), filepath.Join(store, ".trash"))
+			}
+		}
+	}
 	return nil, fmt.Errorf("run %s not found in tracking store %s", runID, store)
 }
 

@@ -1,0 +1,43 @@
+# mlbatch: build, test, demo and fixtures. Needs only Go (and, for `fixtures`,
+# Debian's Python stack, which `fixtures-deps` installs).
+GO      ?= go
+BIN     := bin/mlbatch
+DEMO_RUN := d050509c3eccff80e45131fc149d7535
+PYTHON  ?= /usr/bin/python3
+
+export CGO_ENABLED = 0
+
+.PHONY: all build test vet demo fixtures fixtures-deps bench clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -o $(BIN) ./cmd/mlbatch
+
+# The whole suite: vet, then every test (fuzz seeds included).
+test:
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+# Score the committed demo model (an MLflow run in a file store) over the committed
+# diabetes data, print the summary and the first predictions.
+demo: build
+	@mkdir -p bin
+	MLFLOW_TRACKING_URI=testdata/demo/mlruns $(BIN) score \
+		--model runs:/$(DEMO_RUN)/model \
+		--in testdata/demo/diabetes.csv --out bin/demo-predictions.csv --overwrite
+	@head -n 6 bin/demo-predictions.csv
+
+# Regenerate every fixture under testdata/ with Debian's scikit-learn.
+fixtures:
+	$(PYTHON) testdata/gen/make_fixtures.py
+
+fixtures-deps:
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y python3-sklearn python3-xgboost python3-pandas python3-cloudpickle
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf bin
