@@ -45,7 +45,10 @@ type Model interface {
 	Inputs() []Column
 	// Outputs lists the arrays Predict returns, in order. An output named
 	// "prediction" or "prediction_<i>" is the model's prediction; the pipeline may
-	// rename that prefix (--prediction-col).
+	// rename that prefix (--prediction-col). Regressors return float64
+	// predictions. Classifiers return the label in "prediction", typed like the
+	// model's classes (int64, float64, bool or string), and with LoadOptions.Proba
+	// one float64 column per class named "proba_<label>", in class order.
 	Outputs() []Column
 	// Predict scores one batch. The returned arrays (len(Outputs()), each
 	// in.Rows long) are owned by the caller.
