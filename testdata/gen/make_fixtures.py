@@ -857,7 +857,8 @@ def write_readme(store_ids, demo_run, phase2=None):
     a("All paths in it are relative to `testdata/`. Top-level keys:")
     a("")
     a("- `conventions`: number format, column names, tolerance rule.")
-    a("- `cases`: one scoring case each: `model_uri` (+ `tracking_uri` for `runs:/`/`models:/`),")
+    a("- `cases`: one scoring case each: `model_uri` (+ `tracking_uri` for `runs:/`/`models:/`;")
+    a("  a `model_uri` without a scheme is a folder path relative to `testdata/`),")
     a("  `model_dir` (the folder holding `MLmodel`, already resolved), `input` (CSV),")
     a("  `outputs` (list of `{method, golden, columns, type, tolerance}`; method is `predict`")
     a("  or `predict_proba`), `estimator` (Python class path), `serialization_format`,")
@@ -881,7 +882,7 @@ def write_readme(store_ids, demo_run, phase2=None):
     a("  input example files. `artifact_uri` is `%s/0/<run>/artifacts` (another machine)." % ALICE_DEMO)
     a("- `demo/expected.csv`: column `prediction`.")
     a("")
-    a("    MLFLOW_TRACKING_URI=testdata/demo/mlruns mlbatch score \\")
+    a("    mlbatch score --tracking-uri testdata/demo/mlruns \\")
     a("        --model runs:/%s/model \\" % demo_run)
     a("        --in testdata/demo/diabetes.csv --out preds.csv")
     a("")
@@ -960,6 +961,403 @@ def write_readme(store_ids, demo_run, phase2=None):
     a("Never load them with Python's pickle; the safe reader must refuse them.")
     a("")
     write_text(os.path.join(TESTDATA, "README.md"), "\n".join(L))
+
+
+# --------------------------------------------------------------------------
+# phase 2: classifiers and trees
+
+TREE_TOL = {"rel": 1e-12, "abs": 0.0,
+            "note": "single tree: a leaf value (and one division for proba); exact is reachable. "
+                    "Compare float32(x) with the float64 threshold"}
+FOREST_TOL = {"rel": 1e-12, "abs": 1e-15, "note": "mean over trees, summed in estimator order"}
+BOOST_TOL = {"rel": 1e-9, "abs": 1e-12, "note": "sum over stages, then link function"}
+LOGIT_TOL = {"rel": 1e-9, "abs": 1e-15, "note": "dot product, then sigmoid/softmax"}
+DUMMY_TOL = {"rel": 0.0, "abs": 0.0, "exact": True, "note": "constants copied from the pickle"}
+
+
+def probe_rows(X, tree, limit=25):
+    """Rows that sit exactly on split thresholds. sklearn casts X to float32 and
+    compares with the float64 threshold, so x == threshold can go right."""
+    t = tree.tree_
+    rows = []
+    internal = [i for i in range(t.node_count) if t.children_left[i] != -1][:limit]
+    for k, i in enumerate(internal):
+        f, thr = int(t.feature[i]), float(t.threshold[i])
+        for val in (thr, float(np.float32(thr))):
+            r = X.iloc[(7 * k + 3) % len(X)].to_numpy(copy=True)
+            r[f] = val
+            rows.append(r)
+    return pd.DataFrame(rows, columns=X.columns)
+
+
+def with_nans(X, frac, seed):
+    rng = np.random.RandomState(seed)
+    Xn = X.copy()
+    mask = rng.uniform(size=Xn.shape) < frac
+    Xn = Xn.mask(mask)
+    return Xn
+
+
+def make_phase2():
+    P = {}  # dataset -> dict(X, y, names, input path, frame)
+    models_dir = os.path.join(TESTDATA, "models")
+
+    def add_dataset(key, X, y, target_names, probe_est, nan_seed):
+        probe_est.fit(X, y)
+        Xin = pd.concat([X, probe_rows(X, probe_est)], ignore_index=True)
+        p = os.path.join(models_dir, "%s_input.csv" % key)
+        write_frame(p, Xin)
+        # training data with NaNs for HistGradientBoosting, and a NaN input
+        Xtr_nan = with_nans(X, 0.08, nan_seed)
+        Xin_nan = with_nans(Xin, 0.1, nan_seed + 1)
+        pn = os.path.join(models_dir, "%s_nan_input.csv" % key)
+        write_frame(pn, Xin_nan)
+        P[key] = dict(X=X, y=y, names=target_names, Xin=Xin, input=rel(p), Xtr_nan=Xtr_nan,
+                      Xin_nan=Xin_nan, input_nan=rel(pn))
+
+    for key in ("iris", "wine", "breast_cancer"):
+        X, y, names = clf_frame(key)
+        add_dataset(key, X, y, names, DecisionTreeClassifier(max_depth=4, random_state=0),
+                    {"iris": 11, "wine": 21, "breast_cancer": 31}[key])
+    Xd, yd = diabetes_frame()
+    add_dataset("diabetes_tree", Xd, yd, None, DecisionTreeRegressor(max_depth=5, random_state=0), 41)
+
+    # wine with an integer-coded categorical column for HistGradientBoosting
+    Xw, yw = P["wine"]["X"], P["wine"]["y"]
+    region = ((Xw["alcohol"] * 3).astype(int) % 6).astype(np.float64)
+    Xc = Xw.copy()
+    Xc["region"] = region
+    Xc_in = pd.concat([Xc, Xc.iloc[:12]], ignore_index=True)
+    rng = np.random.RandomState(55)
+    odd = [np.nan, 7.0, 9.0, -1.0, 300.0, 2.0]
+    for k in range(12):  # unseen, missing, negative and out-of-range categories
+        Xc_in.loc[len(Xc) + k, "region"] = odd[k % len(odd)]
+    Xc_in.loc[len(Xc):, "proline"] = rng.uniform(300, 1600, size=12)
+    pc = os.path.join(models_dir, "wine_categorical_input.csv")
+    write_frame(pc, Xc_in)
+    P["wine_cat"] = dict(X=Xc, y=yw, names=P["wine"]["names"], Xin=Xc_in, input=rel(pc))
+
+    def iris_labels(kind):
+        y = P["iris"]["y"]
+        names = np.array(["setosa", "versicolor", "virginica"], dtype=object)
+        if kind == "string":
+            return names[y]
+        if kind == "float":
+            return y.astype(np.float64) * 1.0
+        return y
+
+    bc_bool = (P["breast_cancer"]["y"] == 1).to_numpy()  # True = benign
+
+    yd2 = np.column_stack([yd, np.log(yd)])
+    yi = P["iris"]["y"].to_numpy()
+    yi_multi = np.column_stack([yi, (P["iris"]["X"]["petal width (cm)"] > 1.0).astype(np.int64)])
+
+    # name, dataset, estimator, target, kind, family, notes, extra options
+    R, C = "regressor", "classifier"
+    specs = [
+        # logistic regression
+        ("logreg_binary_bc", "breast_cancer", LogisticRegression(max_iter=10000), None, C, "logit",
+         "binary: label = classes_[score > 0], proba = sigmoid", {"signature": True}),
+        ("logreg_multinomial_iris", "iris",
+         LogisticRegression(multi_class="multinomial", max_iter=1000), None, C, "logit",
+         "multi_class='multinomial': softmax", {}),
+        ("logreg_auto_wine", "wine", LogisticRegression(max_iter=20000), None, C, "logit",
+         "multi_class='auto' with lbfgs resolves to multinomial", {}),
+        ("logreg_ovr_iris", "iris", LogisticRegression(multi_class="ovr", max_iter=1000), None, C,
+         "logit", "multi_class='ovr': per-class sigmoid, rows normalised", {}),
+        ("logreg_liblinear_wine", "wine", LogisticRegression(solver="liblinear"), None, C, "logit",
+         "solver='liblinear', multi_class='auto' resolves to one-vs-rest", {}),
+        ("logreg_iris_string_labels", "iris", LogisticRegression(max_iter=1000),
+         iris_labels("string"), C, "logit", "classes_ are strings (object array)", {}),
+        ("logreg_bc_bool_labels", "breast_cancer", LogisticRegression(max_iter=10000), bc_bool, C,
+         "logit", "classes_ are bool [False, True]", {}),
+        # single trees
+        ("dtree_reg_diabetes", "diabetes_tree", DecisionTreeRegressor(max_depth=6, random_state=0),
+         None, R, "tree", "fit on numpy: columns by position", {"numpy": True}),
+        ("dtree_clf_iris", "iris", DecisionTreeClassifier(random_state=0), None, C, "tree", "", {}),
+        ("dtree_clf_iris_pickle_p2", "iris", DecisionTreeClassifier(random_state=0), None, C, "tree",
+         "same tree as dtree_clf_iris, pickle protocol 2 (_reconstruct + _codecs.encode)",
+         {"fmt": "pickle", "protocol": 2}),
+        ("dtree_clf_iris_pickle_p5", "iris", DecisionTreeClassifier(random_state=0), None, C, "tree",
+         "same tree as dtree_clf_iris, pickle protocol 5 (_frombuffer, structured dtype)",
+         {"fmt": "pickle", "protocol": 5}),
+        ("dtree_clf_wine", "wine", DecisionTreeClassifier(max_depth=5, random_state=0), None, C,
+         "tree", "", {}),
+        ("dtree_clf_iris_float_labels", "iris", DecisionTreeClassifier(random_state=0),
+         iris_labels("float"), C, "tree", "classes_ are float64 0.0, 1.0, 2.0", {}),
+        ("dtree_clf_bc_bool_labels", "breast_cancer",
+         DecisionTreeClassifier(max_depth=5, random_state=0), bc_bool, C, "tree",
+         "classes_ are bool", {}),
+        ("extratree_reg_diabetes", "diabetes_tree", ExtraTreeRegressor(max_depth=8, random_state=0),
+         None, R, "tree", "", {}),
+        ("extratree_clf_wine", "wine", ExtraTreeClassifier(random_state=0), None, C, "tree", "", {}),
+        # forests
+        ("rf_reg_diabetes", "diabetes_tree",
+         RandomForestRegressor(n_estimators=40, max_depth=6, random_state=0), None, R, "forest",
+         "", {}),
+        ("rf_clf_iris", "iris", RandomForestClassifier(n_estimators=30, random_state=0), None, C,
+         "forest", "with a column signature", {"signature": True}),
+        ("rf_clf_iris_string_labels", "iris",
+         RandomForestClassifier(n_estimators=20, max_depth=4, random_state=0),
+         iris_labels("string"), C, "forest", "classes_ are strings", {}),
+        ("rf_clf_bc", "breast_cancer",
+         RandomForestClassifier(n_estimators=40, max_depth=6, random_state=0), None, C, "forest",
+         "binary", {}),
+        ("rf_clf_500_bc", "breast_cancer",
+         RandomForestClassifier(n_estimators=500, max_depth=3, random_state=0), None, C, "forest",
+         "500 shallow trees: load-time benchmark", {}),
+        ("extratrees_reg_diabetes", "diabetes_tree",
+         ExtraTreesRegressor(n_estimators=30, max_depth=6, random_state=0), None, R, "forest", "",
+         {}),
+        ("extratrees_clf_wine", "wine",
+         ExtraTreesClassifier(n_estimators=30, max_depth=6, random_state=0), None, C, "forest", "",
+         {}),
+        # gradient boosting
+        ("gbr_squared_error_diabetes", "diabetes_tree",
+         GradientBoostingRegressor(n_estimators=60, random_state=0), None, R, "boost",
+         "init_ DummyRegressor(mean)", {}),
+        ("gbr_absolute_error_diabetes", "diabetes_tree",
+         GradientBoostingRegressor(loss="absolute_error", n_estimators=60, random_state=0), None,
+         R, "boost", "init_ DummyRegressor(median)", {}),
+        ("gbr_huber_diabetes", "diabetes_tree",
+         GradientBoostingRegressor(loss="huber", n_estimators=60, random_state=0), None, R,
+         "boost", "init_ DummyRegressor(median)", {}),
+        ("gbr_quantile_diabetes", "diabetes_tree",
+         GradientBoostingRegressor(loss="quantile", alpha=0.8, n_estimators=60, random_state=0),
+         None, R, "boost", "init_ DummyRegressor(quantile 0.8)", {}),
+        ("gbr_init_zero_diabetes", "diabetes_tree",
+         GradientBoostingRegressor(init="zero", n_estimators=60, random_state=0), None, R, "boost",
+         "init='zero': init_ is the string 'zero', raw starts at 0", {}),
+        ("gbr_init_constant_diabetes", "diabetes_tree",
+         GradientBoostingRegressor(init=DummyRegressor(strategy="constant", constant=150.0),
+                                   n_estimators=60, random_state=0), None, R, "boost",
+         "init=DummyRegressor(constant=150)", {}),
+        ("gbc_binary_bc", "breast_cancer", GradientBoostingClassifier(n_estimators=50, random_state=0),
+         None, C, "boost", "log_loss binary: one tree per stage; raw init = log-odds of class_prior_ clipped to float32 eps; proba = sigmoid", {}),
+        ("gbc_multiclass_iris", "iris", GradientBoostingClassifier(n_estimators=40, random_state=0),
+         None, C, "boost", "log_loss multiclass: K trees per stage; raw init = log(clip(class_prior_, eps32, 1-eps32)); softmax", {}),
+        ("gbc_exponential_bc", "breast_cancer",
+         GradientBoostingClassifier(loss="exponential", n_estimators=50, random_state=0), None, C,
+         "boost", "exponential loss: raw init = 0.5 * log-odds (clipped); proba = sigmoid(2 * raw)", {}),
+        ("gbc_init_zero_wine", "wine",
+         GradientBoostingClassifier(init="zero", n_estimators=40, random_state=0), None, C, "boost",
+         "init='zero'", {}),
+        ("gbc_init_zero_bc", "breast_cancer",
+         GradientBoostingClassifier(init="zero", n_estimators=40, random_state=0), None, C, "boost",
+         "init='zero', binary", {}),
+        ("gbc_init_prior_iris", "iris",
+         GradientBoostingClassifier(init=DummyClassifier(strategy="prior"), n_estimators=30,
+                                    random_state=0), None, C, "boost",
+         "init=DummyClassifier(prior) given explicitly", {}),
+        ("gbc_init_uniform_wine", "wine",
+         GradientBoostingClassifier(init=DummyClassifier(strategy="uniform"), n_estimators=30,
+                                    random_state=0), None, C, "boost",
+         "init=DummyClassifier(uniform): raw init = log(1/K) per class (init_.predict_proba, clipped, log)", {}),
+        ("gbc_string_labels_iris", "iris",
+         GradientBoostingClassifier(n_estimators=20, random_state=0), iris_labels("string"), C,
+         "boost", "classes_ are strings", {}),
+        # histogram gradient boosting (NaN inputs)
+        ("hgbr_squared_error_diabetes_nan", "diabetes_tree",
+         HistGradientBoostingRegressor(max_iter=60, random_state=0, early_stopping=False), None, R,
+         "hist", "trained and scored with NaNs", {"nan": True}),
+        ("hgbr_poisson_diabetes_nan", "diabetes_tree",
+         HistGradientBoostingRegressor(loss="poisson", max_iter=60, random_state=0,
+                                       early_stopping=False), None, R, "hist",
+         "poisson: prediction = exp(raw)", {"nan": True}),
+        ("hgbc_binary_bc_nan", "breast_cancer",
+         HistGradientBoostingClassifier(max_iter=40, random_state=0, early_stopping=False), None, C,
+         "hist", "binary, NaNs", {"nan": True}),
+        ("hgbc_multiclass_wine_nan", "wine",
+         HistGradientBoostingClassifier(max_iter=30, random_state=0, early_stopping=False), None, C,
+         "hist", "multiclass, NaNs", {"nan": True}),
+        ("hgbc_iris_string_labels_nan", "iris",
+         HistGradientBoostingClassifier(max_iter=20, random_state=0, early_stopping=False),
+         iris_labels("string"), C, "hist", "string labels, NaNs", {"nan": True}),
+        ("hgbc_categorical_wine", "wine_cat",
+         HistGradientBoostingClassifier(categorical_features=[13], max_iter=30, random_state=0,
+                                        early_stopping=False), None, C, "hist",
+         "column 'region' (index 13) is categorical; input has unseen (7, 9), negative (-1), "
+         "out-of-range (300) and missing categories", {}),
+        # dummies
+        ("dummy_reg_mean", "diabetes_tree", DummyRegressor(strategy="mean"), None, R, "dummy", "", {}),
+        ("dummy_reg_median", "diabetes_tree", DummyRegressor(strategy="median"), None, R, "dummy",
+         "", {}),
+        ("dummy_reg_quantile", "diabetes_tree", DummyRegressor(strategy="quantile", quantile=0.25),
+         None, R, "dummy", "", {}),
+        ("dummy_reg_constant", "diabetes_tree", DummyRegressor(strategy="constant", constant=150.5),
+         None, R, "dummy", "constant_ is a (1, 1) array", {}),
+        ("dummy_clf_prior_wine", "wine", DummyClassifier(strategy="prior"), None, C, "dummy",
+         "predict = most frequent class, proba = class_prior_", {}),
+        ("dummy_clf_most_frequent_bc", "breast_cancer", DummyClassifier(strategy="most_frequent"),
+         None, C, "dummy", "proba is one-hot on the most frequent class", {}),
+        ("dummy_clf_constant_iris", "iris", DummyClassifier(strategy="constant", constant=2), None,
+         C, "dummy", "constant=2", {}),
+        # multi-output
+        ("dtree_reg_multi_diabetes", "diabetes_tree",
+         DecisionTreeRegressor(max_depth=5, random_state=0), yd2, R, "tree",
+         "two targets: y and log(y)", {}),
+        ("rf_reg_multi_diabetes", "diabetes_tree",
+         RandomForestRegressor(n_estimators=20, max_depth=5, random_state=0), yd2, R, "forest",
+         "two targets: y and log(y)", {}),
+        ("dtree_clf_multi_iris", "iris", DecisionTreeClassifier(max_depth=4, random_state=0),
+         yi_multi, C, "tree", "two outputs: species (0..2) and petal width > 1 (0/1)", {}),
+    ]
+    tolerances = {"logit": LOGIT_TOL, "tree": TREE_TOL, "forest": FOREST_TOL,
+                  "boost": BOOST_TOL, "hist": BOOST_TOL, "dummy": DUMMY_TOL}
+
+    groups = {}
+    for name, dsk, est, target, kind, family, notes, opt in specs:
+        ds = P[dsk]
+        y = ds["y"] if target is None else target
+        Xfit = ds["Xtr_nan"] if opt.get("nan") else ds["X"]
+        Xin = ds["Xin_nan"] if opt.get("nan") else ds["Xin"]
+        in_path = ds["input_nan"] if opt.get("nan") else ds["input"]
+        feats = list(Xfit.columns)
+        numpy_fit = opt.get("numpy", False)
+        if numpy_fit:
+            est.fit(Xfit.to_numpy(), np.asarray(y))
+            Xs = Xin.to_numpy()
+        else:
+            est.fit(Xfit, y)
+            Xs = Xin
+        d = os.path.join(models_dir, name)
+        tol = tolerances[family]
+        sig = None
+        pred = np.asarray(est.predict(Xs))
+        outputs = []
+        extra = {}
+        if kind == R:
+            if opt.get("signature"):
+                sig = col_signature(feats, out_tensor("float64"))
+            cols = write_regression_golden(os.path.join(d, "expected.csv"), pred)
+            outputs.append({"method": "predict", "golden": rel(os.path.join(d, "expected.csv")),
+                            "columns": cols, "type": "float64", "tolerance": tol})
+        else:
+            classes = est.classes_
+            multi = isinstance(classes, list)
+            if opt.get("signature"):
+                sig = col_signature(feats, out_tensor("int64"))
+            if multi:
+                cols = ["prediction_%d" % k for k in range(pred.shape[1])]
+                ltypes = [label_type(c) for c in classes]
+                rows = [[fmt_label(v) for v in r] for r in pred]
+                pcols = ["proba_%d_%s" % (k, fmt_label(c)) for k, cl in enumerate(classes) for c in cl]
+                proba = np.hstack(est.predict_proba(Xs))
+                extra["classes"] = [[c.item() if hasattr(c, "item") else c for c in cl] for cl in classes]
+                extra["label_type"] = ltypes
+                ptype = ltypes[0] if len(set(ltypes)) == 1 else "mixed"
+            else:
+                cols = ["prediction"]
+                rows = [[fmt_label(v)] for v in pred]
+                pcols = ["proba_%s" % fmt_label(c) for c in classes]
+                proba = est.predict_proba(Xs)
+                extra["classes"] = [c.item() if hasattr(c, "item") else c for c in classes]
+                extra["label_type"] = ptype = label_type(classes)
+                srt = np.sort(proba, axis=1)
+                ties = [int(i) for i in np.nonzero(srt[:, -1] - srt[:, -2] < 1e-9)[0]] \
+                    if proba.shape[1] > 1 else []
+                if ties:
+                    extra["near_tie_rows"] = ties
+            write_csv(os.path.join(d, "expected.csv"), cols, rows)
+            write_csv(os.path.join(d, "expected_proba.csv"), pcols,
+                      [[fmt_float(v) for v in r] for r in proba])
+            outputs.append({"method": "predict", "golden": rel(os.path.join(d, "expected.csv")),
+                            "columns": cols, "type": ptype, "tolerance": LABEL_TOL})
+            outputs.append({"method": "predict_proba",
+                            "golden": rel(os.path.join(d, "expected_proba.csv")),
+                            "columns": pcols, "type": "float64", "tolerance": tol})
+        fmt = opt.get("fmt", "cloudpickle")
+        proto = opt.get("protocol", 4)
+        save_sklearn_model(d, est, fmt=fmt, protocol=proto, signature=sig,
+                           utc_time="2024-06-05 14:%02d:%02d.250000" % divmod(len(M.cases) % 3600, 60))
+        fsrc = "signature" if sig else ("position" if numpy_fit else "feature_names_in_")
+        add_case("models/" + name, group=family, model_dir=rel(d), input_path=in_path,
+                 outputs=outputs, estimator=qualname(est), fmt=fmt, protocol=proto,
+                 feature_source=fsrc, features=feats, notes=notes, **extra)
+        groups.setdefault(family, []).append((name, qualname(est).rsplit(".", 1)[1], dsk,
+                                              os.path.basename(in_path), notes))
+
+    make_bad_trees(P)
+
+    # NaN inputs against models that do not accept them (sklearn raises ValueError)
+    for model, inp in (("models/dtree_clf_iris", P["iris"]["input_nan"]),
+                       ("models/rf_reg_diabetes", P["diabetes_tree"]["input_nan"]),
+                       ("models/logreg_binary_bc", P["breast_cancer"]["input_nan"])):
+        M.errors.append({"name": "nan-into-" + model.split("/")[1], "kind": "input_data",
+                         "model_dir": model, "input": inp,
+                         "notes": "NaN (empty cell) in the input; scikit-learn 1.2 raises "
+                                  "'Input contains NaN' for this estimator"})
+
+    # README section
+    L = []
+    a = L.append
+    a("Classifiers and trees (phase 2). Inputs per dataset, each the bundled scikit-learn")
+    a("data plus up to 50 threshold-probe rows: copies of training rows with one feature set")
+    a("exactly to a split threshold of a reference tree, and to that threshold rounded to")
+    a("float32. scikit-learn compares float32(x) <= threshold (float64), so x == threshold")
+    a("can go right. `*_nan_input.csv` is the same with ~10% empty (NaN) cells;")
+    a("`wine_categorical_input.csv` adds an integer-coded categorical column `region`.")
+    a("")
+    a("Classifiers have `expected.csv` (`prediction`, labels as Python prints them) and")
+    a("`expected_proba.csv` (`proba_<label>` in `classes_` order; multi-output:")
+    a("`proba_<output>_<label>`). Regressors have `expected.csv` only.")
+    a("`near_tie_rows` in the manifest lists rows whose top two probabilities are within")
+    a("1e-9: the label there depends on exact summation order.")
+    a("")
+    titles = {"logit": "Logistic regression", "tree": "Single trees", "forest": "Forests",
+              "boost": "Gradient boosting", "hist": "Histogram gradient boosting",
+              "dummy": "Dummy estimators"}
+    for fam in ("logit", "tree", "forest", "boost", "hist", "dummy"):
+        a("%s:" % titles[fam])
+        a("")
+        a("| folder | estimator | input | notes |")
+        a("| --- | --- | --- | --- |")
+        for name, cls, dsk, inp, notes in groups[fam]:
+            a("| `models/%s` | %s | `%s` | %s |" % (name, cls, inp, notes))
+        a("")
+    a("scikit-learn 1.2.1 pickles: `Tree` nodes have no `missing_go_to_left` (added in 1.3)")
+    a("and `values` hold weighted class counts (fractions from 1.4): normalise per row.")
+    a("Only HistGradientBoosting accepts NaN here; NaN into other models is an error case.")
+    a("")
+    return "\n".join(L)
+
+
+def make_bad_trees(P):
+    """Byte-patched DecisionTree pickles: the node array is patched in place."""
+    X, y = P["iris"]["X"], P["iris"]["y"]
+    est = DecisionTreeClassifier(max_depth=3, random_state=0).fit(X, y)
+    data = dump_pickle(est, "cloudpickle", 4)
+    nodes = est.tree_.__getstate__()["nodes"]
+    raw = nodes.tobytes()
+    off = data.find(raw)
+    assert off > 0 and data.find(raw, off + 1) == -1
+    rec = nodes.dtype.itemsize
+    fld = {n: nodes.dtype.fields[n][1] for n in nodes.dtype.names}
+    left = est.tree_.children_left
+    internal = [i for i in range(len(left)) if left[i] != -1]
+    deep = [i for i in internal if i != 0 and left[i] != -1][0]
+
+    def patch(node, field, value):
+        b = bytearray(data)
+        pos = off + node * rec + fld[field]
+        b[pos:pos + 8] = int(value).to_bytes(8, "little", signed=True)
+        return bytes(b)
+
+    cases = [
+        ("tree-node-out-of-range", patch(0, "right_child", 1000),
+         "root right_child = 1000, node_count = %d" % est.tree_.node_count),
+        ("tree-cycle", patch(deep, "left_child", 0),
+         "node %d left_child points back to the root (0): walking never reaches a leaf" % deep),
+        ("tree-feature-out-of-range", patch(0, "feature", 99),
+         "root split feature = 99 but n_features_in_ = 4"),
+    ]
+    for name, blob, notes in cases:
+        d = os.path.join(TESTDATA, "bad", "models", name)
+        save_sklearn_model(d, pickled=blob)
+        M.errors.append({"name": name, "kind": "model_load", "model_dir": rel(d),
+                         "input": P["iris"]["input"],
+                         "notes": notes + "; the loader must reject it (children must be "
+                                          "in range and greater than the parent index)"})
 
 
 # --------------------------------------------------------------------------
