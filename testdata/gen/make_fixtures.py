@@ -673,7 +673,8 @@ def make_store():
     res("runs:/%s/model" % r4, d4,
         notes="run is lifecycle_stage=deleted; MLflow still resolves it (a tool may warn)")
     res("runs:/%s/model" % r6, d6,
-        notes="run in a deleted experiment under .trash/; MLflow's file store searches .trash too")
+        notes="run in a deleted experiment under .trash/: expect_dir is where MLflow's file store "
+              "finds it (it searches .trash too); mlbatch's policy is to refuse it with a 'deleted' error")
     res("runs:/%s/model" % r5, art5,
         notes="MLflow 3: no run artifact 'model', falls back to the logged model named 'model' "
               "with source_run_id = run")
@@ -903,7 +904,7 @@ def write_readme(store_ids, demo_run, phase2=None):
     a("| experiment diabetes-mlflow3 (MLflow %s) | `283746501928374650` | |" % ML3)
     a("| run ridge-mlflow3: holds no model files; `outputs/<model_id>/meta.yaml` links it | `%s` | `runs:/%s/model` (falls back to the logged model) |" % (i["mlflow3_run"], i["mlflow3_run"]))
     a("| logged model `model`: Ridge with column signature, at `283746501928374650/models/%s/artifacts` | `%s` | `models:/%s` |" % (i["logged_model"], i["logged_model"], i["logged_model"]))
-    a("| deleted experiment `abandoned` in `.trash/` with run abandoned-run | `369258147036925814` / `%s` | `runs:/%s/model` |" % (i["trashed_run"], i["trashed_run"]))
+    a("| deleted experiment `abandoned` in `.trash/` with run abandoned-run | `369258147036925814` / `%s` | `runs:/%s/model` (MLflow finds it; mlbatch refuses: experiment deleted) |" % (i["trashed_run"], i["trashed_run"]))
     a("| registered model `diabetes-ridge`: v1 = the challenger (stage Production), v2 = the logged model, alias `champion` -> 2 | | `models:/diabetes-ridge/1`, `/2`, `/latest`, `/Production`, `@champion` |")
     a("")
     a("Goldens for the store's models are kept outside the store, in `golden/mlruns/`,")
