@@ -1,0 +1,325 @@
+package readers
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/mlbatch/mlbatch/internal/mlerr"
+)
+
+// CSV reading
+//
+// The first record is the header: it names the columns, and an empty or repeated
+// name is an error. Types come from Options.Types, else they are inferred from the
+// first batch (up to BatchSize rows), much as pandas.read_csv infers dtypes:
+//
+//	int64   every non-missing cell is a decimal integer that fits in int64
+//	float64 every non-missing cell is a number: 1.5, 1e5, .5, -3., nan, inf, -Infinity
+//	bool    every non-missing cell is True/False/true/false/TRUE/FALSE
+//	string  anything else
+//	float64 a column with no non-missing cell (pandas: all NaN), including every
+//	        column of a header-only file
+//
+// Missing cells are the empty cell and pandas' default NA markers (NA, N/A, NULL,
+// null, NaN, nan, None, <NA>, #N/A, ...); they become nulls in every column type
+// (the model layer turns nulls into NaN where the model allows it). Spaces around a
+// number are ignored. Unlike pandas, an integer column with missing cells stays
+// int64 (with nulls) instead of becoming float64, and a bool column with missing
+// cells stays bool.
+//
+// A later cell that does not fit its column's type is a *mlerr.RowError that names
+// the file, data row, column and value, and says when the type was inferred.
+
+type csvReader struct {
+	name   string
+	closer io.Closer
+	opts   Options
+	sc     *csvScanner
+
+	header   []string
+	kinds    []colKind
+	inferred []bool
+	inferN   int // rows the inference saw
+	schema   *arrow.Schema
+
+	proj       []int
+	projSchema *arrow.Schema
+
+	rows     rawRows
+	base     int64 // data rows before the current batch
+	started  bool
+	firstN   int   // rows of the first batch, scanned by Open
+	firstErr error // error met while scanning the first batch
+	err      error // sticky: returned by every later Next
+	closed   bool
+}
+
+func openCSV(path string, opts Options) (Reader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, mlerr.Wrap(mlerr.IO, err)
+	}
+	r, err := newCSVReader(path, f, f, opts)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// newCSVReader reads the header and the first batch from rd. opts must have its
+// defaults filled in.
+func newCSVReader(name string, rd io.Reader, closer io.Closer, opts Options) (*csvReader, error) {
+	r := &csvReader{name: name, closer: closer, opts: opts, sc: newCSVScanner(rd, opts.Delimiter)}
+	if err := r.readHeader(); err != nil {
+		return nil, err
+	}
+	nc := len(r.header)
+	r.rows.nc = nc
+
+	n, err := r.scanBatch()
+	if err != nil && mlerr.KindOf(err) == mlerr.IO {
+		return nil, err
+	}
+	r.firstN, r.firstErr = n, err
+
+	r.kinds = make([]colKind, nc)
+	r.inferred = make([]bool, nc)
+	r.inferN = n
+	fields := make([]arrow.Field, nc)
+	for j, name := range r.header {
+		if dt, ok := opts.Types[name]; ok {
+			k, ok := kindOf(dt)
+			if !ok {
+				return nil, mlerr.Errorf(mlerr.Schema, "%s: column %q: cannot read type %s from CSV (use float64, float32, int64, int32, bool or string)", r.name, name, dt)
+			}
+			r.kinds[j] = k
+		} else {
+			r.kinds[j] = inferKind(&r.rows, j)
+			r.inferred[j] = true
+		}
+		fields[j] = arrow.Field{Name: name, Type: r.kinds[j].dataType(), Nullable: true}
+	}
+	r.schema = arrow.NewSchema(fields, nil)
+	r.proj = make([]int, nc)
+	for j := range r.proj {
+		r.proj[j] = j
+	}
+	r.projSchema = r.schema
+	return r, nil
+}
+
+func (r *csvReader) readHeader() error {
+	s := r.sc
+	if err := s.skipBOM(); err != nil {
+		return r.ioError(err)
+	}
+	if empty, err := s.empty(); err != nil {
+		return r.ioError(err)
+	} else if empty {
+		return &mlerr.RowError{File: r.name, Err: errors.New("empty file, no header")}
+	}
+	n, err := s.record()
+	if err == io.EOF {
+		return &mlerr.RowError{File: r.name, Err: errors.New("no header (only blank lines)")}
+	}
+	if err != nil {
+		var se *syntaxError
+		if errors.As(err, &se) {
+			return &mlerr.RowError{File: r.name, Err: fmt.Errorf("header: %w", err)}
+		}
+		return r.ioError(err)
+	}
+	hdr := rawRows{data: s.data, ends: s.ends, nc: n, n: 1}
+	r.header = make([]string, n)
+	seen := make(map[string]int, n)
+	for j := range n {
+		c := hdr.cell(0, j)
+		if !utf8.Valid(c) {
+			return &mlerr.RowError{File: r.name, Err: fmt.Errorf("header: column %d: name %q is not valid UTF-8", j+1, c)}
+		}
+		name := string(c)
+		if name == "" {
+			return &mlerr.RowError{File: r.name, Err: fmt.Errorf("header: column %d has no name", j+1)}
+		}
+		if prev, dup := seen[name]; dup {
+			return &mlerr.RowError{File: r.name, Err: fmt.Errorf("header: duplicate column name %q (columns %d and %d)", name, prev+1, j+1)}
+		}
+		seen[name] = j
+		r.header[j] = name
+	}
+	s.reset()
+	return nil
+}
+
+func (r *csvReader) ioError(err error) error {
+	return mlerr.Wrap(mlerr.IO, fmt.Errorf("%s: read: %w", r.name, err))
+}
+
+// scanBatch scans up to BatchSize records into r.rows. It returns the number of good
+// records and the error that stopped it early, if any.
+func (r *csvReader) scanBatch() (int, error) {
+	s := r.sc
+	s.reset()
+	nc := r.rows.nc
+	n := 0
+	defer func() {
+		r.rows.data, r.rows.ends, r.rows.n = s.data, s.ends, n
+	}()
+	for n < r.opts.BatchSize && len(s.data) < maxBatchBytes {
+		dl, el := len(s.data), len(s.ends)
+		got, err := s.record()
+		if err == io.EOF {
+			break
+		}
+		row := r.base + int64(n) + 1
+		if err != nil {
+			var se *syntaxError
+			if errors.As(err, &se) {
+				msg := se.msg
+				if se.field >= 0 && se.field < nc {
+					msg += " in column " + strconv.Quote(r.header[se.field])
+				}
+				return n, &mlerr.RowError{File: r.name, Row: row, Err: fmt.Errorf("line %d: %s", se.line, msg)}
+			}
+			return n, r.ioError(err)
+		}
+		if got != nc {
+			s.data, s.ends = s.data[:dl], s.ends[:el]
+			return n, &mlerr.RowError{File: r.name, Row: row, Err: fmt.Errorf("line %d: %d fields, but the header has %d", s.recLine, got, nc)}
+		}
+		n++
+	}
+	return n, nil
+}
+
+func (r *csvReader) Name() string          { return r.name }
+func (r *csvReader) Schema() *arrow.Schema { return r.schema }
+
+func (r *csvReader) Project(columns []string) error {
+	if r.started {
+		return mlerr.Errorf(mlerr.Internal, "%s: Project called after Next", r.name)
+	}
+	idx, err := projectIndices(r.name, r.schema, columns)
+	if err != nil {
+		return err
+	}
+	r.proj = idx
+	fields := make([]arrow.Field, len(idx))
+	for i, j := range idx {
+		fields[i] = r.schema.Field(j)
+	}
+	r.projSchema = arrow.NewSchema(fields, nil)
+	return nil
+}
+
+// projectIndices maps column names to their indices in schema, in file order.
+func projectIndices(file string, schema *arrow.Schema, columns []string) ([]int, error) {
+	idx := make([]int, 0, len(columns))
+	seen := make(map[int]bool, len(columns))
+	for _, c := range columns {
+		is := schema.FieldIndices(c)
+		if len(is) == 0 {
+			return nil, mlerr.Errorf(mlerr.Schema, "%s: no column %q", file, c)
+		}
+		if !seen[is[0]] {
+			seen[is[0]] = true
+			idx = append(idx, is[0])
+		}
+	}
+	sort.Ints(idx)
+	return idx, nil
+}
+
+func (r *csvReader) Next() (arrow.RecordBatch, error) {
+	if r.err != nil {
+		return nil, r.err
+	}
+	var n int
+	var scanErr error
+	if !r.started {
+		r.started = true
+		n, scanErr = r.firstN, r.firstErr
+	} else {
+		n, scanErr = r.scanBatch()
+	}
+	if n == 0 {
+		if scanErr == nil {
+			scanErr = io.EOF
+		}
+		r.err = scanErr
+		return nil, scanErr
+	}
+	rec, err := r.convert()
+	if err != nil {
+		r.err = err
+		return nil, err
+	}
+	r.base += int64(n)
+	// The rows before a malformed record are good: deliver them, then the error.
+	r.err = scanErr
+	return rec, nil
+}
+
+// convert decodes the projected columns of r.rows into a record batch.
+func (r *csvReader) convert() (arrow.RecordBatch, error) {
+	mem := r.opts.Mem
+	cols := make([]arrow.Array, len(r.proj))
+	var bad *mlerr.RowError
+	for i, j := range r.proj {
+		arr, ce := buildColumn(mem, &r.rows, j, r.kinds[j])
+		if ce != nil {
+			row := r.base + int64(ce.row) + 1
+			if bad == nil || row < bad.Row {
+				msg := ce.msg
+				if r.inferred[j] && r.kinds[j] != kindString {
+					msg = fmt.Sprintf("%s (column type %s was inferred from the first %d rows; declare the type in the model signature)", msg, r.kinds[j].dataType(), r.inferN)
+				}
+				bad = &mlerr.RowError{File: r.name, Row: row, Column: r.header[j], Value: string(r.rows.cell(ce.row, j)), Err: errors.New(msg)}
+			}
+			continue
+		}
+		cols[i] = arr
+	}
+	if bad != nil {
+		for _, c := range cols {
+			if c != nil {
+				c.Release()
+			}
+		}
+		return nil, bad
+	}
+	rec := array.NewRecordBatch(r.projSchema, cols, int64(r.rows.n))
+	for _, c := range cols {
+		c.Release()
+	}
+	return rec, nil
+}
+
+func (r *csvReader) Close() error {
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	var err error
+	if r.closer != nil {
+		err = r.closer.Close()
+	}
+	r.sc = nil
+	r.rows = rawRows{}
+	if r.err == nil {
+		r.err = mlerr.Errorf(mlerr.Internal, "%s: reader is closed", r.name)
+	}
+	if err != nil {
+		return mlerr.Wrap(mlerr.IO, fmt.Errorf("%s: close: %w", r.name, err))
+	}
+	return nil
+}

@@ -1,0 +1,281 @@
+package readers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/mlbatch/mlbatch/internal/mlerr"
+)
+
+// Parquet reading
+//
+// Open reads only the footer. Next streams the projected columns through arrow-go's
+// record reader, BatchSize rows at a time across row groups; column chunks are read
+// through a bounded buffer (BufferedStreamEnabled), so memory follows the batch
+// size and the page size, not the file or row group size. Types are the file's own
+// (Options.Types is ignored: the model layer converts). Every failure of the decoder,
+// including a panic on hostile bytes, is an mlerr.IO error naming the file.
+
+// parquetStreamBuffer is the read buffer per projected column chunk.
+const parquetStreamBuffer = 1 << 20
+
+type parquetReader struct {
+	name string
+	opts Options
+	f    *os.File
+	pf   *file.Reader
+	fr   *pqarrow.FileReader
+
+	schema     *arrow.Schema
+	proj       []int // top-level field indices, nil means all
+	projSchema *arrow.Schema
+
+	rr      pqarrow.RecordReader
+	started bool
+	rows    int64 // data rows returned so far
+	total   int64 // rows in the file, from the footer
+	err     error // sticky
+	closed  bool
+}
+
+func openParquet(path string, opts Options) (Reader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, mlerr.Wrap(mlerr.IO, err)
+	}
+	r := &parquetReader{name: path, opts: opts, f: f}
+	if err := r.open(); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// corrupt reports a decoder failure as an I/O error about the file.
+func (r *parquetReader) corrupt(err error) error {
+	return mlerr.Wrap(mlerr.IO, fmt.Errorf("%s: not a readable Parquet file: %w", r.name, err))
+}
+
+// guard runs fn, turning a panic inside arrow-go into an error.
+func (r *parquetReader) guard(fn func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = r.corrupt(fmt.Errorf("decoder panic: %v", p))
+		}
+	}()
+	return fn()
+}
+
+func (r *parquetReader) open() error {
+	return r.guard(func() error {
+		st, err := r.f.Stat()
+		if err != nil {
+			return mlerr.Wrap(mlerr.IO, err)
+		}
+		if st.Size() == 0 {
+			return r.corrupt(errors.New("empty file"))
+		}
+		// Page and decompression buffers come from Go's allocator; Options.Mem
+		// allocates the batches handed to the caller.
+		props := parquet.NewReaderProperties(memory.NewGoAllocator())
+		props.BufferedStreamEnabled = true
+		props.BufferSize = parquetStreamBuffer
+		pf, err := file.NewParquetReader(r.f, file.WithReadProps(props))
+		if err != nil {
+			return r.corrupt(err)
+		}
+		r.pf = pf
+		if err := checkFooter(pf, st.Size()); err != nil {
+			return r.corrupt(err)
+		}
+		fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: int64(r.opts.BatchSize)}, r.opts.Mem)
+		if err != nil {
+			return r.corrupt(err)
+		}
+		r.fr = fr
+		sc, err := fr.Schema()
+		if err != nil {
+			return r.corrupt(err)
+		}
+		r.schema = sc
+		r.projSchema = sc
+		for i := 0; i < pf.NumRowGroups(); i++ {
+			r.total += pf.MetaData().RowGroup(i).NumRows()
+		}
+		return nil
+	})
+}
+
+// checkFooter rejects footers whose row counts or column chunk ranges cannot be
+// right for a file of this size, before any decoder trusts them.
+func checkFooter(pf *file.Reader, size int64) error {
+	md := pf.MetaData()
+	ncols := md.NumColumns()
+	for i := 0; i < md.NumRowGroups(); i++ {
+		rg := md.RowGroup(i)
+		if rg.NumRows() < 0 {
+			return fmt.Errorf("row group %d: negative row count %d", i, rg.NumRows())
+		}
+		if rg.NumColumns() != ncols {
+			return fmt.Errorf("row group %d: %d column chunks, schema has %d columns", i, rg.NumColumns(), ncols)
+		}
+		for c := 0; c < ncols; c++ {
+			cc, err := rg.ColumnChunk(c)
+			if err != nil {
+				return fmt.Errorf("row group %d column %d: %w", i, c, err)
+			}
+			if cc.FilePath() != "" {
+				return fmt.Errorf("row group %d column %d: data in another file (%q) is not supported", i, c, cc.FilePath())
+			}
+			start := cc.DataPageOffset()
+			if cc.HasDictionaryPage() && cc.DictionaryPageOffset() > 0 && cc.DictionaryPageOffset() < start {
+				start = cc.DictionaryPageOffset()
+			}
+			n := cc.TotalCompressedSize()
+			if start < 0 || n < 0 || start > size || n > size-start {
+				return fmt.Errorf("row group %d column %d: chunk at %d+%d lies outside the file (%d bytes)", i, c, start, n, size)
+			}
+		}
+	}
+	return nil
+}
+
+func (r *parquetReader) Name() string          { return r.name }
+func (r *parquetReader) Schema() *arrow.Schema { return r.schema }
+
+func (r *parquetReader) Project(columns []string) error {
+	if r.started {
+		return mlerr.Errorf(mlerr.Internal, "%s: Project called after Next", r.name)
+	}
+	idx, err := projectIndices(r.name, r.schema, columns)
+	if err != nil {
+		return err
+	}
+	r.proj = idx
+	fields := make([]arrow.Field, len(idx))
+	for i, j := range idx {
+		fields[i] = r.schema.Field(j)
+	}
+	md := r.schema.Metadata()
+	r.projSchema = arrow.NewSchema(fields, &md)
+	return nil
+}
+
+// leaves lists the Parquet leaf columns under the projected top-level fields.
+func (r *parquetReader) leaves() []int {
+	var out []int
+	var walk func(f *pqarrow.SchemaField)
+	walk = func(f *pqarrow.SchemaField) {
+		if f.IsLeaf() {
+			out = append(out, f.ColIndex)
+			return
+		}
+		for i := range f.Children {
+			walk(&f.Children[i])
+		}
+	}
+	fields := r.fr.Manifest.Fields
+	if r.proj == nil {
+		for i := range fields {
+			walk(&fields[i])
+		}
+		return out
+	}
+	for _, i := range r.proj {
+		walk(&fields[i])
+	}
+	return out
+}
+
+func (r *parquetReader) Next() (arrow.RecordBatch, error) {
+	if r.err != nil {
+		return nil, r.err
+	}
+	var rec arrow.RecordBatch
+	err := r.guard(func() error {
+		var err error
+		rec, err = r.next()
+		return err
+	})
+	if err != nil {
+		r.err = err
+		return nil, err
+	}
+	r.rows += rec.NumRows()
+	return rec, nil
+}
+
+func (r *parquetReader) next() (arrow.RecordBatch, error) {
+	if !r.started {
+		r.started = true
+		if r.projSchema.NumFields() > 0 && r.total > 0 {
+			rr, err := r.fr.GetRecordReader(context.Background(), r.leaves(), nil)
+			if err != nil {
+				return nil, r.corrupt(err)
+			}
+			r.rr = rr
+		}
+	}
+	if r.rr == nil {
+		// No columns (only the row count is wanted) or no rows.
+		n := min(r.total-r.rows, int64(r.opts.BatchSize))
+		if n <= 0 {
+			return nil, io.EOF
+		}
+		return array.NewRecordBatch(r.projSchema, nil, n), nil
+	}
+	if !r.rr.Next() {
+		if err := r.rr.Err(); err != nil {
+			return nil, r.corrupt(err)
+		}
+		if r.rows != r.total {
+			return nil, r.corrupt(fmt.Errorf("footer promises %d rows, the data holds %d", r.total, r.rows))
+		}
+		return nil, io.EOF
+	}
+	rec := r.rr.RecordBatch()
+	if rec.NumRows() == 0 || r.rows+rec.NumRows() > r.total {
+		return nil, r.corrupt(fmt.Errorf("column data disagrees with the footer's row count (%d)", r.total))
+	}
+	for i, c := range rec.Columns() {
+		if int64(c.Len()) != rec.NumRows() {
+			return nil, r.corrupt(fmt.Errorf("column %q: %d values in a batch of %d rows", rec.ColumnName(i), c.Len(), rec.NumRows()))
+		}
+	}
+	rec.Retain() // the record reader releases its current batch on the next call
+	if !rec.Schema().Equal(r.projSchema) {
+		// pqarrow may drop schema metadata; hand out the schema Project promised.
+		out := array.NewRecordBatch(r.projSchema, rec.Columns(), rec.NumRows())
+		rec.Release()
+		rec = out
+	}
+	return rec, nil
+}
+
+func (r *parquetReader) Close() error {
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	if r.rr != nil {
+		r.guard(func() error { r.rr.Release(); return nil })
+		r.rr = nil
+	}
+	if r.err == nil {
+		r.err = mlerr.Errorf(mlerr.Internal, "%s: reader is closed", r.name)
+	}
+	if err := r.f.Close(); err != nil {
+		return mlerr.Wrap(mlerr.IO, fmt.Errorf("%s: close: %w", r.name, err))
+	}
+	return nil
+}

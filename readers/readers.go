@@ -1,0 +1,111 @@
+package readers
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/mlbatch/mlbatch/internal/mlerr"
+)
+
+// Reader streams one input file as Arrow record batches. See the package doc for the
+// ownership and error contract.
+type Reader interface {
+	// Name is the file name used in error messages.
+	Name() string
+	// Schema is the file's full schema (before Project).
+	Schema() *arrow.Schema
+	// Project restricts decoding to the named columns, in the file's column order.
+	// Must be called before the first Next. Unknown names are an error.
+	Project(columns []string) error
+	// Next returns the next batch (already projected) or io.EOF. The caller releases it.
+	Next() (arrow.RecordBatch, error)
+	// Close releases the file. It is safe to call more than once.
+	Close() error
+}
+
+// Options control how a file is read.
+type Options struct {
+	// Format is "csv" or "parquet"; empty means infer from the file extension.
+	Format string
+	// BatchSize is the number of rows per batch (default 65536).
+	BatchSize int
+	// Types forces the Arrow type of named columns (CSV only; from the model
+	// signature). Other CSV columns are inferred from the first batch.
+	Types map[string]arrow.DataType
+	// Mem allocates the batches (default memory.DefaultAllocator).
+	Mem memory.Allocator
+	// Delimiter separates CSV fields. Zero means ',' (or '\t' for a .tsv file).
+	// It cannot be '"', '\r' or '\n'.
+	Delimiter byte
+}
+
+// Open opens path for reading in the format given by opts.Format, or else the one
+// its extension implies, and reads as much as it needs to report the schema (the
+// Parquet footer; the CSV header and first batch, from which CSV types are inferred).
+//
+// A missing file or a file that is not valid in its format is an mlerr.IO error that
+// names the file; a bad format name is an mlerr.Usage error.
+func Open(path string, opts Options) (Reader, error) {
+	format := strings.ToLower(opts.Format)
+	if format == "" {
+		f, err := FormatOf(path)
+		if err != nil {
+			return nil, mlerr.Wrap(mlerr.Usage, err)
+		}
+		format = f
+	}
+	opts = opts.withDefaults(path)
+	if err := opts.check(); err != nil {
+		return nil, err
+	}
+	switch format {
+	case "csv", "tsv":
+		return openCSV(path, opts)
+	case "parquet":
+		return openParquet(path, opts)
+	}
+	return nil, mlerr.Errorf(mlerr.Usage, "unknown input format %q: use csv or parquet", opts.Format)
+}
+
+func (o Options) withDefaults(path string) Options {
+	if o.BatchSize <= 0 {
+		o.BatchSize = DefaultBatchSize
+	}
+	if o.Mem == nil {
+		o.Mem = memory.DefaultAllocator
+	}
+	if o.Delimiter == 0 {
+		o.Delimiter = ','
+		if strings.EqualFold(filepath.Ext(path), ".tsv") || strings.EqualFold(o.Format, "tsv") {
+			o.Delimiter = '\t'
+		}
+	}
+	return o
+}
+
+func (o Options) check() error {
+	switch o.Delimiter {
+	case '"', '\r', '\n':
+		return mlerr.Errorf(mlerr.Usage, "invalid CSV delimiter %q", o.Delimiter)
+	}
+	return nil
+}
+
+// DefaultBatchSize is the rows per batch when Options.BatchSize is zero.
+const DefaultBatchSize = 65536
+
+// FormatOf infers a format name from a path's extension ("csv", "parquet"). Looking
+// through a trailing compression extension is not supported.
+func FormatOf(path string) (string, error) {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".csv", ".tsv", ".txt":
+		return "csv", nil
+	case ".parquet", ".pq", ".parq":
+		return "parquet", nil
+	}
+	return "", fmt.Errorf("cannot tell the format of %q from its extension: use --in-format csv|parquet", path)
+}
