@@ -22,7 +22,7 @@ import (
 // first batch (up to BatchSize rows), much as pandas.read_csv infers dtypes:
 //
 //	int64   every non-missing cell is a decimal integer that fits in int64
-//	float64 every non-missing cell is a number: 1.5, 1e5, .5, -3., nan, inf, -Infinity
+//	float64 every non-missing cell is a number: 1.5, 1e5, .5, -3., inf, -Infinity
 //	bool    every non-missing cell is True/False/true/false/TRUE/FALSE
 //	string  anything else
 //	float64 a column with no non-missing cell (pandas: all NaN), including every
@@ -30,8 +30,8 @@ import (
 //
 // Missing cells are the empty cell and pandas' default NA markers (NA, N/A, NULL,
 // null, NaN, nan, None, <NA>, #N/A, ...); they become nulls in every column type
-// (the model layer turns nulls into NaN where the model allows it). Spaces around a
-// number are ignored. Unlike pandas, an integer column with missing cells stays
+// (the model layer turns nulls into NaN where the model allows it), so "nan" in a
+// float column is a null, not a NaN value. Spaces around a number are ignored. Unlike pandas, an integer column with missing cells stays
 // int64 (with nulls) instead of becoming float64, and a bool column with missing
 // cells stays bool.
 //

@@ -116,7 +116,7 @@ func TestCSVInference(t *testing.T) {
 	if rows[0][0] != int64(1) || rows[1][0] != int64(-2) || rows[2][0] != int64(3) || rows[3][0] != int64(4) {
 		t.Errorf("ints: %v", rows)
 	}
-	if rows[0][1] != 1.5 || rows[1][1] != nil || rows[2][1] != 2.0 || !math.IsNaN(rows[3][1].(float64)) {
+	if rows[0][1] != 1.5 || rows[1][1] != nil || rows[2][1] != 2.0 || rows[3][1] != nil {
 		t.Errorf("floats: %v %v %v %v", rows[0][1], rows[1][1], rows[2][1], rows[3][1])
 	}
 	if rows[0][2] != true || rows[1][2] != false || rows[2][2] != true || rows[3][2] != false {
@@ -130,7 +130,7 @@ func TestCSVInference(t *testing.T) {
 			t.Errorf("row %d: empty/NA columns not null: %v", i, rows[i])
 		}
 	}
-	if rows[0][6] != 1e5 || rows[1][6] != 0.5 || !math.IsNaN(rows[2][6].(float64)) || rows[3][6] != -1.5e-3 {
+	if rows[0][6] != 1e5 || rows[1][6] != 0.5 || rows[2][6] != nil || rows[3][6] != -1.5e-3 {
 		t.Errorf("sci: %v", rows)
 	}
 	if rows[0][7] != -3.0 || rows[1][7] != math.Inf(-1) || rows[2][7] != math.Inf(1) || rows[3][7] != math.Inf(1) {
@@ -147,8 +147,12 @@ func TestCSVInferenceEdges(t *testing.T) {
 		{[]string{"1", "2.0"}, "float64"},
 		{[]string{"9223372036854775807", "-9223372036854775808"}, "int64"},
 		{[]string{"9223372036854775808"}, "float64"}, // beyond int64
-		{[]string{"1e400"}, "float64"},               // +Inf, like pandas
-		{[]string{"0x10"}, "utf8"},                   // Go hex syntax is not a number
+		{[]string{"1e400"}, "utf8"},                  // overflows: a string to pandas
+		{[]string{"1e-400"}, "float64"},              // underflows to 0, as in pandas
+		{[]string{"INF", "-Infinity", "+inf"}, "float64"},
+		{[]string{"+NaN"}, "utf8"},
+		{[]string{"NAN"}, "utf8"},
+		{[]string{"0x10"}, "utf8"}, // Go hex syntax is not a number
 		{[]string{"0x1p-2"}, "utf8"},
 		{[]string{"1_000"}, "utf8"},
 		{[]string{"1,5"}, "utf8"},
@@ -181,10 +185,10 @@ func TestCSVInferenceEdges(t *testing.T) {
 func TestCSVDeclaredTypes(t *testing.T) {
 	text := "a,b,c,d,e\n1,2,3,x,7\n,4.5,,5,8\n"
 	opts := Options{Types: map[string]arrow.DataType{
-		"a": arrow.PrimitiveTypes.Float32,
-		"b": arrow.PrimitiveTypes.Float64,
-		"c": arrow.PrimitiveTypes.Int32,
-		"d": arrow.BinaryTypes.String,
+		"a":  arrow.PrimitiveTypes.Float32,
+		"b":  arrow.PrimitiveTypes.Float64,
+		"c":  arrow.PrimitiveTypes.Int32,
+		"d":  arrow.BinaryTypes.String,
 		"zz": arrow.PrimitiveTypes.Int64, // not in the file: ignored
 	}}
 	sc, rows, err := readAllCSV(t, text, opts)

@@ -3,7 +3,9 @@ package readers
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -102,10 +104,12 @@ func trimSpace(c []byte) []byte {
 	return c
 }
 
-// parseFloat parses a decimal float as pandas.read_csv does: optional sign, digits
-// with an optional point and exponent ("1e5", ".5", "-3."), inf/infinity and nan in
-// any case. Values beyond the range become ±Inf (or 0), as in pandas. It rejects the
-// Go-only syntaxes strconv also accepts (hex floats like 0x1p-2, 1_000).
+// parseFloat parses a number as pandas.read_csv (1.5) does: optional sign, digits
+// with an optional point and exponent ("1e5", ".5", "-3."), inf and infinity in any
+// case; spaces around it are ignored. Like pandas it rejects values beyond the
+// type's range ("1e400" is a string to pandas), "+NaN" and "NAN" (nan and NaN are
+// missing-value markers, handled by the callers), and the Go-only syntaxes that
+// strconv also accepts (hex floats like 0x1p-2, digit separators like 1_000).
 //
 // strconv.ParseFloat(string(c)) does not allocate: the conversion does not escape
 // (strconv clones the string into its errors), so the compiler copies short cells to
@@ -120,16 +124,27 @@ func parseFloat(c []byte, bits int) (float64, bool) {
 			return 0, false
 		}
 	}
-	if len(c) > 1 && (c[1]|0x20 == 'x' || len(c) > 2 && c[2]|0x20 == 'x') || bytes.IndexByte(c, '_') >= 0 {
-		return 0, false // hex floats and digit separators are Go syntax, not pandas'
+	d := c
+	if d[0] == '-' || d[0] == '+' {
+		d = d[1:]
+	}
+	if len(d) == 0 {
+		return 0, false
+	}
+	if d[0] >= 'A' {
+		if strings.EqualFold(string(d), "inf") || strings.EqualFold(string(d), "infinity") {
+			if c[0] == '-' {
+				return math.Inf(-1), true
+			}
+			return math.Inf(1), true
+		}
+		return 0, false
+	}
+	if len(d) > 1 && d[0] == '0' && d[1]|0x20 == 'x' || bytes.IndexByte(d, '_') >= 0 {
+		return 0, false
 	}
 	f, err := strconv.ParseFloat(string(c), bits)
-	if err != nil {
-		if ne, ok := err.(*strconv.NumError); !ok || ne.Err != strconv.ErrRange {
-			return 0, false
-		}
-	}
-	return f, true
+	return f, err == nil
 }
 
 // parseInt parses an optionally signed decimal integer that fits in bits.
@@ -182,7 +197,8 @@ func parseBool(c []byte) (v, ok bool) {
 // inferKind chooses a type for column j from the cells of rows: int64 when every
 // non-missing cell is an integer, float64 when every one is a number, bool when every
 // one is True/False, string otherwise; float64 when all cells are missing (pandas
-// gives an all-NaN float column).
+// gives an all-NaN float column). Integers beyond int64 make a float64 column
+// (pandas would try uint64 first).
 func inferKind(rr *rawRows, j int) colKind {
 	canInt, canFloat, canBool, seen := true, true, true, false
 	for i := 0; i < rr.n; i++ {
@@ -309,6 +325,9 @@ func buildColumn(mem memory.Allocator, rr *rawRows, j int, k colKind) (arrow.Arr
 				if len(c) == 0 || isNA(c) {
 					v.setNull(i)
 					continue
+				}
+				if _, ok := parseFloat(c, 64); ok {
+					return fail(i, "number out of range for float32", buf)
 				}
 				return fail(i, "not a number", buf)
 			}
