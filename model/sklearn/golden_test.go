@@ -1,0 +1,203 @@
+package sklearn
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/mlbatch/mlbatch/model"
+)
+
+const testdata = "../../testdata"
+
+type goldenCase struct {
+	Name      string `json:"name"`
+	ModelDir  string `json:"model_dir"`
+	Input     string `json:"input"`
+	Estimator string `json:"estimator"`
+	Outputs   []struct {
+		Method  string   `json:"method"`
+		Golden  string   `json:"golden"`
+		Columns []string `json:"columns"`
+		Type    any      `json:"type"`
+		Tol     struct {
+			Rel   float64 `json:"rel"`
+			Abs   float64 `json:"abs"`
+			Exact bool    `json:"exact"`
+		} `json:"tolerance"`
+	} `json:"outputs"`
+}
+
+func goldenCases(t testing.TB) []goldenCase {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(testdata, "gen", "fixtures.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f struct {
+		Cases []goldenCase `json:"cases"`
+	}
+	if err := json.Unmarshal(data, &f); err != nil {
+		t.Fatal(err)
+	}
+	return f.Cases
+}
+
+// readCSV reads a whole CSV file as text columns.
+func readCSV(t testing.TB, path string) (names []string, cols map[string][]string) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cols = map[string][]string{}
+	for j, n := range recs[0] {
+		cols[n] = make([]string, 0, len(recs)-1)
+		for _, r := range recs[1:] {
+			cols[n] = append(cols[n], r[j])
+		}
+	}
+	return recs[0], cols
+}
+
+// featureArrays builds the model's input arrays from a CSV: float64, empty cells
+// null; by name, or by position for positional models.
+func featureArrays(t testing.TB, m model.Model, path string, mem memory.Allocator) ([]arrow.Array, int) {
+	t.Helper()
+	names, cols := readCSV(t, path)
+	inputs := m.Inputs()
+	out := make([]arrow.Array, len(inputs))
+	rows := len(cols[names[0]])
+	for i, c := range inputs {
+		name := c.Name
+		if name == "" {
+			name = names[i]
+		}
+		vals, ok := cols[name]
+		if !ok {
+			t.Fatalf("%s has no column %q", path, name)
+		}
+		b := array.NewFloat64Builder(mem)
+		for _, s := range vals {
+			if s == "" {
+				b.AppendNull()
+				continue
+			}
+			v, err := strconv.ParseFloat(s, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.Append(v)
+		}
+		out[i] = b.NewArray()
+		b.Release()
+	}
+	return out, rows
+}
+
+func cellString(a arrow.Array, i int) string {
+	switch c := a.(type) {
+	case *array.Float64:
+		return strconv.FormatFloat(c.Value(i), 'g', -1, 64)
+	case *array.Int64:
+		return strconv.FormatInt(c.Value(i), 10)
+	case *array.Boolean:
+		return pyBoolStr(c.Value(i))
+	case *array.String:
+		return c.Value(i)
+	}
+	return a.ValueStr(i)
+}
+
+// TestGoldenPredictions loads every scikit-learn fixture and compares predict and
+// predict_proba with what Debian's scikit-learn wrote.
+func TestGoldenPredictions(t *testing.T) {
+	n := 0
+	for _, c := range goldenCases(t) {
+		if !strings.HasPrefix(c.Estimator, "sklearn.") {
+			continue
+		}
+		n++
+		t.Run(c.Name, func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			m, _, err := model.Load(filepath.Join(testdata, c.ModelDir), model.LoadOptions{Proba: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			feats, rows := featureArrays(t, m, filepath.Join(testdata, c.Input), mem)
+			defer func() {
+				for _, a := range feats {
+					a.Release()
+				}
+			}()
+			outs, err := m.Predict(context.Background(), model.Features{Cols: feats, Rows: rows}, mem)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() {
+				for _, a := range outs {
+					a.Release()
+				}
+			}()
+			got := map[string]arrow.Array{}
+			for i, col := range m.Outputs() {
+				got[col.Name] = outs[i]
+			}
+			for _, o := range c.Outputs {
+				_, want := readCSV(t, filepath.Join(testdata, o.Golden))
+				for _, name := range o.Columns {
+					a, ok := got[name]
+					if !ok {
+						t.Fatalf("no output %q (have %v)", name, m.Outputs())
+					}
+					w := want[name]
+					if a.Len() != len(w) {
+						t.Fatalf("%s: %d rows, want %d", name, a.Len(), len(w))
+					}
+					bad := 0
+					for i, ws := range w {
+						gs := cellString(a, i)
+						if gs == ws {
+							continue
+						}
+						gv, err1 := strconv.ParseFloat(gs, 64)
+						wv, err2 := strconv.ParseFloat(ws, 64)
+						ok := err1 == nil && err2 == nil && (gv == wv ||
+							(!o.Tol.Exact && math.Abs(gv-wv) <= o.Tol.Abs+o.Tol.Rel*math.Abs(wv)))
+						if !ok && strings.EqualFold(gs, ws) {
+							ok = true // bool labels
+						}
+						if !ok {
+							if bad < 3 {
+								t.Errorf("%s row %d: got %s, want %s", name, i+1, gs, ws)
+							}
+							bad++
+						}
+					}
+					if bad > 0 {
+						t.Errorf("%s: %d of %d rows differ", name, bad, len(w))
+					}
+				}
+			}
+		})
+	}
+	if n < 20 {
+		t.Errorf("only %d scikit-learn fixtures", n)
+	}
+}

@@ -1,0 +1,69 @@
+package sklearn
+
+import (
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/mlbatch/mlbatch/model"
+)
+
+// meta is what every estimator knows about itself.
+type meta struct {
+	class string
+	nFeat int      // n_features_in_, -1 when unknown
+	names []string // feature_names_in_, nil when fitted without names
+}
+
+func (m meta) Class() string          { return m.class }
+func (m meta) NumFeatures() int       { return m.nFeat }
+func (m meta) FeatureNames() []string { return m.names }
+
+// regressor is an estimator whose predict returns numbers: rows x Targets values,
+// row-major. multi is true when predict returns a 2-D array (even with one column).
+type regressor interface {
+	Estimator
+	targets() (n int, multi bool)
+	regress(X *Dense) ([]float64, error)
+}
+
+// probClassifier is a single-output classifier whose predict is
+// classes_[argmax(predict_proba)].
+type probClassifier interface {
+	Estimator
+	labelsOf() *classes
+	predictProba(X *Dense) ([]float64, error) // rows x len(classes), row-major
+}
+
+// regressorOutputs and regressorPredict implement Estimator for a regressor.
+func regressorOutputs(r regressor) []model.Column {
+	n, multi := r.targets()
+	return predictionColumns(n, multi)
+}
+
+func regressorPredict(r regressor, X *Dense, mem memory.Allocator) ([]arrow.Array, error) {
+	vals, err := r.regress(X)
+	if err != nil {
+		return nil, err
+	}
+	n, _ := r.targets()
+	if n == 1 {
+		return []arrow.Array{float64Array(vals[:X.Rows], mem)}, nil
+	}
+	return columnsOf(vals, X.Rows, n, mem), nil
+}
+
+// classifierPredict implements Estimator.Predict for a probClassifier.
+func classifierPredict(c probClassifier, X *Dense, opts model.LoadOptions, mem memory.Allocator) ([]arrow.Array, error) {
+	p, err := c.predictProba(X)
+	if err != nil {
+		return nil, err
+	}
+	return probaResult(c.labelsOf(), p, X.Rows, opts, mem), nil
+}
+
+// warnProba tells the user that --proba means nothing for a regressor.
+func warnProba(opts model.LoadOptions, class string) {
+	if opts.Proba && opts.Warn != nil {
+		opts.Warn("--proba is ignored: " + shortName(class) + " is a regressor")
+	}
+}
