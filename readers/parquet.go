@@ -107,8 +107,8 @@ func (r *parquetReader) open() error {
 		if err != nil {
 			return r.corrupt(err)
 		}
-		r.schema = sc
-		r.projSchema = sc
+		r.schema = cleanSchema(sc)
+		r.projSchema = r.schema
 		for i := 0; i < pf.NumRowGroups(); i++ {
 			r.total += pf.MetaData().RowGroup(i).NumRows()
 		}
@@ -252,14 +252,30 @@ func (r *parquetReader) next() (arrow.RecordBatch, error) {
 			return nil, r.corrupt(fmt.Errorf("column %q: %d values in a batch of %d rows", rec.ColumnName(i), c.Len(), rec.NumRows()))
 		}
 	}
-	rec.Retain() // the record reader releases its current batch on the next call
-	if !rec.Schema().Equal(r.projSchema) {
-		// pqarrow may drop schema metadata; hand out the schema Project promised.
-		out := array.NewRecordBatch(r.projSchema, rec.Columns(), rec.NumRows())
-		rec.Release()
-		rec = out
+	// The record reader owns rec and releases it on its next call; the new batch
+	// holds its own references to the columns, under the schema Project promised.
+	return array.NewRecordBatch(r.projSchema, rec.Columns(), rec.NumRows()), nil
+}
+
+// cleanSchema drops the "PARQUET:field_id": "-1" that pqarrow puts on every field of
+// a file without field ids, so the schema reads as the writer's.
+func cleanSchema(sc *arrow.Schema) *arrow.Schema {
+	fields := sc.Fields()
+	for i, f := range fields {
+		md := f.Metadata
+		if v, ok := md.GetValue("PARQUET:field_id"); ok && v == "-1" {
+			keys, vals := []string{}, []string{}
+			for k, key := range md.Keys() {
+				if key != "PARQUET:field_id" {
+					keys = append(keys, key)
+					vals = append(vals, md.Values()[k])
+				}
+			}
+			fields[i].Metadata = arrow.NewMetadata(keys, vals)
+		}
 	}
-	return rec, nil
+	md := sc.Metadata()
+	return arrow.NewSchema(fields, &md)
 }
 
 func (r *parquetReader) Close() error {
