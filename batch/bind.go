@@ -40,7 +40,9 @@ func Bind(schema *arrow.Schema, m model.Model, keep []string, predCol string) (*
 	need := make([]bool, len(fields))
 	featFull := make([]int, len(inputs))
 
-	if model.Positional(inputs) {
+	if len(inputs) == 0 {
+		// The model reads no column (a dummy estimator): only the row count.
+	} else if model.Positional(inputs) {
 		if len(fields) != len(inputs) {
 			return nil, mlerr.Errorf(mlerr.Schema,
 				"the model takes %d unnamed columns by position, but the input has %d columns (%s)",

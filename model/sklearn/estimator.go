@@ -152,8 +152,18 @@ func newModel(est Estimator, mm *model.MLmodel, opts model.LoadOptions, path str
 		for range n {
 			inputs = append(inputs, model.Column{Type: arrow.PrimitiveTypes.Float64, Required: true})
 		}
+	case ignoresFeatures(est):
+		// Dummy estimators read only the number of rows.
 	default:
 		return nil, fmt.Errorf("%s: cannot tell how many features %s takes", path, est.Class())
+	}
+	if r, ok := est.(interface{ topLevelErr() error }); ok {
+		if err := r.topLevelErr(); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	if _, ok := est.(regressor); ok {
+		warnProba(opts, est.Class())
 	}
 	m := &skModel{est: est, inputs: inputs, opts: opts, outputs: est.Outputs(opts)}
 	m.names = make([]string, len(inputs))
@@ -179,4 +189,13 @@ func (m *skModel) Predict(ctx context.Context, in model.Features, mem memory.All
 		return nil, err
 	}
 	return m.est.Predict(X, m.opts, mem)
+}
+
+// ignoresFeatures reports estimators whose predict looks only at the number of rows.
+func ignoresFeatures(est Estimator) bool {
+	switch est.(type) {
+	case *dummyRegressor, *dummyClassifier:
+		return true
+	}
+	return false
 }

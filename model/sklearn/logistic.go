@@ -1,0 +1,222 @@
+package sklearn
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/mlbatch/mlbatch/model"
+	"github.com/mlbatch/mlbatch/model/pickle"
+)
+
+// logistic is LogisticRegression: scores = X @ coef_.T + intercept_.
+type logistic struct {
+	meta
+	coef      [][]float64 // [class or 1][feature]
+	intercept []float64
+	cls       *classes
+	ovr       bool // one-vs-rest probabilities (sigmoid, row-normalised)
+}
+
+func init() {
+	register("sklearn.linear_model._logistic.LogisticRegression", buildLogistic)
+	register("sklearn.linear_model.logistic.LogisticRegression", buildLogistic)
+}
+
+func buildLogistic(obj *pickle.Object) (Estimator, error) {
+	e := &logistic{meta: meta{class: obj.Class()}}
+	coef, err := obj.Array("coef_")
+	if err != nil {
+		return nil, fmt.Errorf("not fitted: %w", err)
+	}
+	vals, err := coef.Float64s()
+	if err != nil {
+		return nil, fmt.Errorf("coef_: %w", err)
+	}
+	if len(coef.Shape) != 2 || coef.Shape[0] < 1 || coef.Shape[1] < 1 {
+		return nil, fmt.Errorf("coef_ has shape %v; want (n_classes or 1, n_features)", coef.Shape)
+	}
+	rowsN, f := coef.Shape[0], coef.Shape[1]
+	for k := range rowsN {
+		e.coef = append(e.coef, vals[k*f:(k+1)*f])
+	}
+	if e.intercept, err = floatsAttr(obj, "intercept_"); err != nil {
+		return nil, err
+	}
+	if len(e.intercept) == 1 && rowsN > 1 {
+		v := e.intercept[0]
+		e.intercept = make([]float64, rowsN)
+		for k := range e.intercept {
+			e.intercept[k] = v
+		}
+	}
+	if len(e.intercept) != rowsN {
+		return nil, fmt.Errorf("intercept_ has %d values for %d rows of coef_", len(e.intercept), rowsN)
+	}
+	cv, ok := obj.Attr("classes_")
+	if !ok {
+		return nil, fmt.Errorf("not fitted: no classes_")
+	}
+	if e.cls, err = readClasses(cv); err != nil {
+		return nil, err
+	}
+	K := e.cls.len()
+	switch {
+	case K == 2 && rowsN == 1:
+	case K > 2 && rowsN == K:
+	default:
+		return nil, fmt.Errorf("coef_ has %d rows for %d classes", rowsN, K)
+	}
+	// Which probabilities: scikit-learn's predict_proba uses one-vs-rest when
+	// multi_class is "ovr", or "auto" (the default, also when the attribute is
+	// missing in releases that dropped it) with a binary problem or the liblinear
+	// solver; otherwise the multinomial softmax.
+	mc := "auto"
+	if v, ok := obj.Attr("multi_class"); ok {
+		if s, ok := v.(string); ok {
+			mc = s
+		}
+	}
+	solver, _ := obj.Attr("solver")
+	switch mc {
+	case "ovr", "warn":
+		e.ovr = true
+	case "auto":
+		e.ovr = K <= 2 || solver == "liblinear"
+	case "multinomial":
+		e.ovr = false
+	default:
+		return nil, fmt.Errorf("multi_class %q is not supported", mc)
+	}
+	if err := e.meta.read(obj, f); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func (e *logistic) labelsOf() *classes { return e.cls }
+
+func (e *logistic) Outputs(opts model.LoadOptions) []model.Column {
+	return classifierOutputs(e.cls, opts)
+}
+
+// decision returns the scores, rows x len(coef) row-major.
+func (e *logistic) decision(X *Dense) ([]float64, error) {
+	if err := checkFinite(X, "LogisticRegression"); err != nil {
+		return nil, err
+	}
+	R := len(e.coef)
+	acc := make([]float64, X.Rows)
+	out := acc
+	if R > 1 {
+		out = make([]float64, X.Rows*R)
+	}
+	for k, coef := range e.coef {
+		if k > 0 {
+			clear(acc)
+		}
+		linearScores(acc, X, coef, e.intercept[k])
+		if R > 1 {
+			for i, v := range acc {
+				out[i*R+k] = v
+			}
+		}
+	}
+	return out, nil
+}
+
+// Predict: labels from the decision function (binary: score > 0; multiclass:
+// argmax of the scores), as LogisticRegression.predict does; probabilities only
+// when asked for.
+func (e *logistic) Predict(X *Dense, opts model.LoadOptions, mem memory.Allocator) ([]arrow.Array, error) {
+	d, err := e.decision(X)
+	if err != nil {
+		return nil, err
+	}
+	K := e.cls.len()
+	idx := make([]int, X.Rows)
+	if len(e.coef) == 1 {
+		for i, v := range d {
+			if v > 0 {
+				idx[i] = 1
+			}
+		}
+	} else {
+		for i := range idx {
+			idx[i] = argmax(d[i*K : (i+1)*K])
+		}
+	}
+	out := []arrow.Array{e.cls.labels(idx, mem)}
+	if opts.Proba {
+		out = append(out, columnsOf(e.probaFrom(d, X.Rows), X.Rows, K, mem)...)
+	}
+	return out, nil
+}
+
+func (e *logistic) predictProba(X *Dense) ([]float64, error) {
+	d, err := e.decision(X)
+	if err != nil {
+		return nil, err
+	}
+	return e.probaFrom(d, X.Rows), nil
+}
+
+// probaFrom turns scores into predict_proba.
+func (e *logistic) probaFrom(d []float64, rows int) []float64 {
+	K := e.cls.len()
+	p := make([]float64, rows*K)
+	switch {
+	case len(e.coef) == 1 && e.ovr:
+		for i, v := range d {
+			q := expit(v)
+			p[2*i], p[2*i+1] = 1-q, q
+		}
+	case len(e.coef) == 1:
+		// Multinomial on two classes: softmax over (-score, score).
+		for i, v := range d {
+			row := p[2*i : 2*i+2]
+			row[0], row[1] = -v, v
+			softmax(row)
+		}
+	case e.ovr:
+		for i := range rows {
+			row := p[i*K : (i+1)*K]
+			s := 0.0
+			for k := range row {
+				row[k] = expit(d[i*K+k])
+				s += row[k]
+			}
+			for k := range row {
+				row[k] /= s
+			}
+		}
+	default:
+		copy(p, d)
+		for i := range rows {
+			softmax(p[i*K : (i+1)*K])
+		}
+	}
+	return p
+}
+
+// expit is scipy's logistic sigmoid 1/(1+exp(-x)).
+func expit(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
+
+// softmax is sklearn.utils.extmath.softmax on one row, in place: subtract the
+// row maximum, exponentiate, divide by the sum.
+func softmax(row []float64) {
+	m := row[0]
+	for _, v := range row[1:] {
+		m = math.Max(m, v)
+	}
+	s := 0.0
+	for k, v := range row {
+		row[k] = math.Exp(v - m)
+		s += row[k]
+	}
+	for k := range row {
+		row[k] /= s
+	}
+}
