@@ -143,7 +143,7 @@ func buildGB(obj *pickle.Object) (Estimator, error) {
 }
 
 func (e *gradientBoosting) targets() (int, bool) { return 1, false }
-func (e *gradientBoosting) labelsOf() *classes    { return e.cls }
+func (e *gradientBoosting) labelsOf() *classes   { return e.cls }
 
 func (e *gradientBoosting) Outputs(opts model.LoadOptions) []model.Column {
 	if e.cls == nil {
