@@ -201,3 +201,60 @@ func TestGoldenPredictions(t *testing.T) {
 		t.Errorf("only %d scikit-learn fixtures", n)
 	}
 }
+
+// TestSharedExamples scores the real MLflow folders in ../shared/mlflow-examples
+// (pickled by newer scikit-learn and numpy releases than Debian's) and compares with
+// the reference outputs recorded beside them.
+func TestSharedExamples(t *testing.T) {
+	root := filepath.Join("..", "..", "..", "shared", "mlflow-examples")
+	if _, err := os.Stat(root); err != nil {
+		t.Skipf("skipping: %s is absent", root)
+	}
+	for _, c := range []struct {
+		dir, predict, proba string
+	}{
+		{"heart-rf-multiclass5-skl142", "expected_shim.csv", "expected_proba_shim.csv"},
+		{"breastcancer-logreg-skl180-mlflow381-sqlite-logged-model", "expected_shim.csv", "expected_proba_shim.csv"},
+	} {
+		t.Run(c.dir, func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			dir := filepath.Join(root, c.dir)
+			m, _, err := model.Load(filepath.Join(dir, "model"), model.LoadOptions{Proba: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			feats, rows := featureArrays(t, m, filepath.Join(dir, "input.csv"), mem)
+			defer func() {
+				for _, a := range feats {
+					a.Release()
+				}
+			}()
+			outs, err := m.Predict(context.Background(), model.Features{Cols: feats, Rows: rows}, mem)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() {
+				for _, a := range outs {
+					a.Release()
+				}
+			}()
+			_, want := readCSV(t, filepath.Join(dir, c.predict))
+			for i, w := range want["prediction"] {
+				if g := cellString(outs[0], i); g != w {
+					t.Errorf("row %d: label %s, want %s", i+1, g, w)
+				}
+			}
+			names, wantP := readCSV(t, filepath.Join(dir, c.proba))
+			for k, name := range names {
+				for i, ws := range wantP[name] {
+					w, _ := strconv.ParseFloat(ws, 64)
+					g := outs[1+k].(*array.Float64).Value(i)
+					if math.Abs(g-w) > 1e-9*math.Abs(w)+1e-15 {
+						t.Errorf("row %d proba %s: %v, want %v", i+1, name, g, w)
+					}
+				}
+			}
+		})
+	}
+}
