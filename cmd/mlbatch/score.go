@@ -1,0 +1,309 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/spf13/cobra"
+
+	"github.com/mlbatch/mlbatch/batch"
+	"github.com/mlbatch/mlbatch/internal/mlerr"
+	"github.com/mlbatch/mlbatch/model"
+	"github.com/mlbatch/mlbatch/readers"
+	"github.com/mlbatch/mlbatch/writers"
+)
+
+// scoreOptions holds the flags of `mlbatch score`.
+type scoreOptions struct {
+	Model         string
+	TrackingURI   string
+	In            string
+	Out           string
+	InFormat      string
+	OutFormat     string
+	BatchSize     int
+	Workers       int
+	Keep          []string
+	KeepSet       bool
+	PredictionCol string
+	Overwrite     bool
+	Compression   string
+	Proba         bool
+	Quiet         bool
+	Verbose       bool
+
+	// Mem is the allocator for the whole run (tests pass a checked one).
+	Mem    memory.Allocator
+	Stderr io.Writer
+}
+
+const scoreExamples = `  # Score a model logged in the local ./mlruns store by run id
+  MLFLOW_TRACKING_URI=./mlruns mlbatch score --model runs:/0b1c2d.../model \
+      --in houses.parquet --out preds.parquet
+
+  # The run logged one model: the artifact path can be left out
+  mlbatch score --model runs:/0b1c2d... --in houses.csv --out preds.csv
+
+  # A model folder, keeping only the id column next to the prediction
+  mlbatch score --model ./model --in data.csv --out preds.parquet --keep id
+
+  # The committed demo
+  mlbatch score --tracking-uri testdata/demo/mlruns \
+      --model runs:/d050509c3eccff80e45131fc149d7535/model \
+      --in testdata/demo/diabetes.csv --out /tmp/preds.csv --overwrite`
+
+func newScoreCmd(e env) *cobra.Command {
+	o := &scoreOptions{Stderr: e.stderr, Mem: e.mem}
+	cmd := &cobra.Command{
+		Use:   "score --model URI --in FILE --out FILE",
+		Short: "Score a model over a CSV or Parquet file",
+		Long: `Score an MLflow model over a CSV or Parquet file and write the predictions, in input
+order, next to the input columns you keep.
+
+Model URIs: a model folder, file:///path/to/model, runs:/<run_id>/<artifact_path>,
+or runs:/<run_id> when the run logged exactly one model. runs:/ URIs are resolved
+in the file store named by --tracking-uri, else MLFLOW_TRACKING_URI, else ./mlruns.
+
+The output is written to a temporary file beside the destination and renamed only
+when the whole run succeeded: a failed run leaves nothing under the final name.
+
+` + exitCodesHelp,
+		Example: scoreExamples,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.KeepSet = cmd.Flags().Changed("keep")
+			if o.TrackingURI == "" {
+				o.TrackingURI = os.Getenv("MLFLOW_TRACKING_URI")
+			}
+			return runScore(cmd.Context(), o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Model, "model", "", "model URI: a folder, file://..., runs:/<run_id>[/<path>] (required)")
+	f.StringVar(&o.TrackingURI, "tracking-uri", "", "file store for runs:/ URIs (default $MLFLOW_TRACKING_URI, else ./mlruns)")
+	f.StringVar(&o.In, "in", "", "input file (required)")
+	f.StringVar(&o.Out, "out", "", "output file (required)")
+	f.StringVar(&o.InFormat, "in-format", "", "input format: csv or parquet (default: from the extension)")
+	f.StringVar(&o.OutFormat, "out-format", "", "output format: csv or parquet (default: from the extension)")
+	f.IntVar(&o.BatchSize, "batch-size", readers.DefaultBatchSize, "rows per Arrow record batch")
+	f.IntVar(&o.Workers, "workers", runtime.NumCPU(), "predicting goroutines")
+	f.StringSliceVar(&o.Keep, "keep", nil, "input columns to pass through to the output (default all; --keep= for none)")
+	f.StringVar(&o.PredictionCol, "prediction-col", "prediction", "name of the prediction column (prefix for multi-output models)")
+	f.BoolVar(&o.Overwrite, "overwrite", false, "replace an existing output")
+	f.StringVar(&o.Compression, "compression", "snappy", "Parquet compression: snappy, zstd, gzip or none")
+	f.BoolVar(&o.Proba, "proba", false, "classifiers: add one probability column per class (proba_<label>)")
+	f.BoolVarP(&o.Quiet, "quiet", "q", false, "print no summary")
+	f.BoolVarP(&o.Verbose, "verbose", "v", false, "print debug notes (how the model URI was resolved)")
+	return cmd
+}
+
+func (o *scoreOptions) validate() error {
+	var missing []string
+	for _, f := range []struct{ name, val string }{{"--model", o.Model}, {"--in", o.In}, {"--out", o.Out}} {
+		if f.val == "" {
+			missing = append(missing, f.name)
+		}
+	}
+	if len(missing) > 0 {
+		return mlerr.Errorf(mlerr.Usage, "required flag(s) %s not set", strings.Join(missing, ", "))
+	}
+	if o.BatchSize < 1 {
+		return mlerr.Errorf(mlerr.Usage, "--batch-size must be at least 1, got %d", o.BatchSize)
+	}
+	if o.Workers < 1 {
+		return mlerr.Errorf(mlerr.Usage, "--workers must be at least 1, got %d", o.Workers)
+	}
+	if o.PredictionCol == "" {
+		return mlerr.Errorf(mlerr.Usage, "--prediction-col must not be empty")
+	}
+	var err error
+	if o.InFormat, err = checkFormat("--in-format", o.InFormat, o.In, readers.FormatOf); err != nil {
+		return err
+	}
+	if o.OutFormat, err = checkFormat("--out-format", o.OutFormat, o.Out, writers.FormatOf); err != nil {
+		return err
+	}
+	switch o.Compression {
+	case "snappy", "zstd", "gzip", "none":
+	default:
+		return mlerr.Errorf(mlerr.Usage, "--compression %q: want snappy, zstd, gzip or none", o.Compression)
+	}
+	if same(o.In, o.Out) {
+		return mlerr.Errorf(mlerr.Usage, "--out %s is the input file", o.Out)
+	}
+	if !o.Overwrite {
+		if _, err := os.Stat(o.Out); err == nil {
+			return mlerr.Errorf(mlerr.IO, "%s already exists (use --overwrite to replace it)", o.Out)
+		}
+	}
+	return nil
+}
+
+func checkFormat(flag, format, path string, infer func(string) (string, error)) (string, error) {
+	switch format {
+	case "csv", "parquet":
+		return format, nil
+	case "":
+		f, err := infer(path)
+		if err != nil {
+			return "", mlerr.Wrap(mlerr.Usage, err)
+		}
+		return f, nil
+	}
+	return "", mlerr.Errorf(mlerr.Usage, "%s %q: want csv or parquet", flag, format)
+}
+
+func same(a, b string) bool {
+	sa, err1 := os.Stat(a)
+	sb, err2 := os.Stat(b)
+	if err1 == nil && err2 == nil {
+		return os.SameFile(sa, sb)
+	}
+	return filepath.Clean(a) == filepath.Clean(b)
+}
+
+func (o *scoreOptions) logf(format string, args ...any) {
+	fmt.Fprintf(o.Stderr, "mlbatch: "+format+"\n", args...)
+}
+
+func runScore(ctx context.Context, o *scoreOptions) error {
+	start := time.Now()
+	if err := o.validate(); err != nil {
+		return err
+	}
+	mem := o.Mem
+	if mem == nil {
+		mem = memory.DefaultAllocator
+	}
+	ropts := model.ResolveOptions{TrackingURI: o.TrackingURI}
+	if o.Verbose {
+		ropts.Debug = func(msg string) { o.logf("debug: %s", msg) }
+	}
+	dir, err := model.Resolve(o.Model, ropts)
+	if err != nil {
+		return err
+	}
+	if o.Verbose {
+		o.logf("debug: model %s resolved to %s", o.Model, dir)
+	}
+	m, _, err := model.Load(dir, model.LoadOptions{
+		Proba: o.Proba,
+		Warn:  func(msg string) { o.logf("warning: %s", msg) },
+	})
+	if err != nil {
+		return err
+	}
+
+	src, b, err := openInput(o, m, mem)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+
+	dst, err := writers.Create(o.Out, b.Out, writers.Options{
+		Format: o.OutFormat, Compression: o.Compression, Overwrite: o.Overwrite, Mem: mem,
+	})
+	if err != nil {
+		return classify(mlerr.IO, err)
+	}
+	stats, err := batch.Run(ctx, src, m, b, dst, batch.Options{Workers: o.Workers, Mem: mem})
+	if err != nil {
+		if aerr := dst.Abort(); aerr != nil {
+			o.logf("warning: removing the temporary output: %v", aerr)
+		}
+		if ctx.Err() != nil {
+			return mlerr.Wrap(mlerr.Interrupted, fmt.Errorf("interrupted; no output written: %w", err))
+		}
+		return classify(mlerr.Internal, err)
+	}
+	if err := dst.Commit(); err != nil {
+		return classify(mlerr.IO, err)
+	}
+	if !o.Quiet {
+		wall := time.Since(start)
+		rate := float64(stats.RowsWritten) / wall.Seconds()
+		o.logf("scored %s with %s (%s): %d rows read, %d rows written in %s (%.0f rows/s) -> %s",
+			o.In, m.Info().Estimator, m.Info().Flavor, stats.RowsRead, stats.RowsWritten,
+			wall.Round(time.Millisecond), rate, o.Out)
+	}
+	return nil
+}
+
+// classify gives err a kind unless it already has one.
+func classify(kind mlerr.Kind, err error) error {
+	if mlerr.Classified(err) {
+		return err
+	}
+	return mlerr.Wrap(kind, err)
+}
+
+// openInput opens the input, binds it to the model and projects it onto the columns
+// the model and --keep need. A CSV input is reopened so that the model's columns are
+// parsed straight to the types the model takes, so a bad cell is reported with its
+// row and column.
+func openInput(o *scoreOptions, m model.Model, mem memory.Allocator) (readers.Reader, *batch.Binding, error) {
+	var keep []string
+	if o.KeepSet {
+		keep = []string{}
+		for _, k := range o.Keep {
+			if k = strings.TrimSpace(k); k != "" {
+				keep = append(keep, k)
+			}
+		}
+	}
+	ropts := readers.Options{Format: o.InFormat, BatchSize: o.BatchSize, Mem: mem}
+	src, err := readers.Open(o.In, ropts)
+	if err != nil {
+		return nil, nil, classify(mlerr.IO, err)
+	}
+	b, err := batch.Bind(src.Schema(), m, keep, o.PredictionCol)
+	if err != nil {
+		src.Close()
+		return nil, nil, err
+	}
+	if o.InFormat == "csv" {
+		types := featureTypes(src.Schema(), m, b)
+		if len(types) > 0 {
+			src.Close()
+			ropts.Types = types
+			if src, err = readers.Open(o.In, ropts); err != nil {
+				return nil, nil, classify(mlerr.IO, err)
+			}
+			if b, err = batch.Bind(src.Schema(), m, keep, o.PredictionCol); err != nil {
+				src.Close()
+				return nil, nil, err
+			}
+		}
+	}
+	if err := b.CheckTypes(src.Schema(), m); err != nil {
+		src.Close()
+		return nil, nil, err
+	}
+	if err := src.Project(b.Needed); err != nil {
+		src.Close()
+		return nil, nil, classify(mlerr.Schema, err)
+	}
+	return src, b, nil
+}
+
+// featureTypes lists the CSV columns that were inferred as text but feed a model
+// input that takes numbers: they are read as that type instead, so a bad cell is
+// reported with its row and column rather than the whole column being refused.
+func featureTypes(schema *arrow.Schema, m model.Model, b *batch.Binding) map[string]arrow.DataType {
+	types := map[string]arrow.DataType{}
+	for i, c := range m.Inputs() {
+		f, ok := b.FeatureField(schema, i)
+		if ok && c.Type != nil && batch.IsNumeric(c.Type) && !batch.IsNumeric(f.Type) {
+			types[f.Name] = c.Type
+		}
+	}
+	return types
+}
