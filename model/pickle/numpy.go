@@ -108,7 +108,8 @@ func newDType(s string) (*DType, error) {
 
 func (d *DType) seal() { d.sealed = true }
 
-// String returns numpy's dtype.str spelling: "<f8", "|b1", "<U20", "|O", "|V56".
+// String returns numpy's dtype.str spelling: "<f8", "|b1", "<U5" (in
+// characters), "|O", "|V56".
 func (d *DType) String() string {
 	if d == nil {
 		return "<nil dtype>"
@@ -126,7 +127,11 @@ func (d *DType) String() string {
 			}
 		}
 	}
-	return fmt.Sprintf("%c%c%d", e, d.Kind, d.ItemSize)
+	n := d.ItemSize
+	if d.Kind == 'U' {
+		n /= 4
+	}
+	return fmt.Sprintf("%c%c%d", e, d.Kind, n)
 }
 
 // numeric reports whether elements convert to float64 and int64 (bool, int,
