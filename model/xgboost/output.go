@@ -1,0 +1,338 @@
+package xgboost
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// classLabels are a classifier's classes in order, with the Arrow type of the
+// prediction column and the names of the proba columns.
+type classLabels struct {
+	typ    arrow.DataType
+	ints   []int64
+	floats []float64
+	strs   []string
+	bools  []bool
+	names  []string
+}
+
+func intLabels(v []int64) *classLabels {
+	l := &classLabels{typ: arrow.PrimitiveTypes.Int64, ints: v}
+	for _, x := range v {
+		l.names = append(l.names, strconv.FormatInt(x, 10))
+	}
+	return l
+}
+
+// labelsFrom reads a JSON list of class labels (a label encoder's classes_).
+func labelsFrom(v any) (*classLabels, error) {
+	items, ok := v.([]any)
+	if !ok {
+		if nl, ok := v.(numList); ok {
+			items = make([]any, len(nl))
+			for i, s := range nl {
+				items[i] = jsonNum(s)
+			}
+		} else {
+			return nil, fmt.Errorf("expected a list, found %s", typeName(v))
+		}
+	}
+	if len(items) == 0 {
+		return nil, fmt.Errorf("no classes")
+	}
+	l := &classLabels{}
+	switch items[0].(type) {
+	case string:
+		l.typ = arrow.BinaryTypes.String
+		for _, it := range items {
+			s, ok := it.(string)
+			if !ok {
+				return nil, fmt.Errorf("mixed label types")
+			}
+			l.strs = append(l.strs, s)
+			l.names = append(l.names, s)
+		}
+	case bool:
+		l.typ = arrow.FixedWidthTypes.Boolean
+		for _, it := range items {
+			x, ok := it.(bool)
+			if !ok {
+				return nil, fmt.Errorf("mixed label types")
+			}
+			l.bools = append(l.bools, x)
+			l.names = append(l.names, map[bool]string{true: "True", false: "False"}[x])
+		}
+	default:
+		ints := make([]int64, 0, len(items))
+		allInt := true
+		for _, it := range items {
+			n, err := toInt(it)
+			if err != nil {
+				allInt = false
+				break
+			}
+			ints = append(ints, n)
+		}
+		if allInt {
+			return intLabels(ints), nil
+		}
+		l.typ = arrow.PrimitiveTypes.Float64
+		for _, it := range items {
+			x, err := toFloat64(it)
+			if err != nil {
+				return nil, fmt.Errorf("unsupported label: %w", err)
+			}
+			l.floats = append(l.floats, x)
+			s := strconv.FormatFloat(x, 'g', -1, 64)
+			if x == math.Trunc(x) && !math.IsInf(x, 0) && math.Abs(x) < 1e16 {
+				s = strconv.FormatFloat(x, 'f', 1, 64)
+			}
+			l.names = append(l.names, s)
+		}
+	}
+	return l, nil
+}
+
+func toFloat64(v any) (float64, error) {
+	switch x := v.(type) {
+	case jsonNum:
+		return strconv.ParseFloat(string(x), 64)
+	case float64:
+		return x, nil
+	case int64:
+		return float64(x), nil
+	}
+	return 0, fmt.Errorf("expected a number, found %s", typeName(v))
+}
+
+// finish turns margins into the model's output arrays.
+func (m *xgbModel) finish(margins []float32, rows int, mem memory.Allocator) ([]arrow.Array, error) {
+	b := m.b
+	ng := b.numOutput
+	vals, width := b.predictValues(margins, rows)
+	if m.api != apiClassifier {
+		out := make([]arrow.Array, width)
+		for k := range out {
+			out[k] = float64Column(mem, vals, rows, width, k)
+		}
+		return out, nil
+	}
+
+	// XGBClassifier.predict (xgboost 1.7 sklearn.py).
+	idx := make([]int64, rows)
+	switch {
+	case width > 1:
+		for r := range rows {
+			idx[r] = int64(npArgmax(vals[r*width : r*width+width]))
+		}
+	case m.multiSoftmx:
+		for r := range rows {
+			idx[r] = int64(castInt32(vals[r]))
+		}
+	default:
+		for r := range rows {
+			if vals[r] > 0.5 {
+				idx[r] = 1
+			}
+		}
+	}
+	out := []arrow.Array{m.labelColumn(mem, idx)}
+	if !m.proba {
+		return out, nil
+	}
+
+	// XGBClassifier.predict_proba.
+	var probs []float32
+	k := m.nClasses
+	switch {
+	case m.multiSoftmx:
+		// scipy.special.softmax over the float32 margins.
+		probs = make([]float32, rows*ng)
+		copy(probs, margins)
+		for r := range rows {
+			npSoftmax(probs[r*ng : r*ng+ng])
+		}
+		k = ng
+	case width == k:
+		probs = vals
+	default:
+		// Binary: vstack((1 - p, p)) in float32.
+		probs = make([]float32, rows*2)
+		for r := range rows {
+			p := vals[r*width]
+			probs[2*r] = 1 - p
+			probs[2*r+1] = p
+		}
+		k = 2
+	}
+	if k != len(m.labels.names) {
+		for _, a := range out {
+			a.Release()
+		}
+		return nil, fmt.Errorf("predict_proba gives %d columns for %d classes", k, len(m.labels.names))
+	}
+	for c := range k {
+		out = append(out, float64Column(mem, probs, rows, k, c))
+	}
+	return out, nil
+}
+
+// predictValues applies the objective's transform: what Booster.predict and
+// inplace_predict return, rows x width.
+func (b *booster) predictValues(margins []float32, rows int) ([]float32, int) {
+	ng := b.numOutput
+	switch b.obj.transform {
+	case transIdentity:
+		return margins, ng
+	case transSoftprob:
+		out := make([]float32, len(margins))
+		copy(out, margins)
+		for r := range rows {
+			softmaxRow(out[r*ng : r*ng+ng])
+		}
+		return out, ng
+	case transSoftmax:
+		out := make([]float32, rows)
+		for r := range rows {
+			out[r] = float32(argmax(margins[r*ng : r*ng+ng]))
+		}
+		return out, 1
+	}
+	out := make([]float32, len(margins))
+	for i, v := range margins {
+		out[i] = b.obj.transformOne(v)
+	}
+	return out, ng
+}
+
+// npArgmax is numpy.argmax: the first NaN if there is one, else the first maximum.
+func npArgmax(p []float32) int {
+	best := 0
+	for i, v := range p {
+		if v != v {
+			return i
+		}
+		if v > p[best] {
+			best = i
+		}
+	}
+	return best
+}
+
+// castInt32 is numpy's float32 -> int32 cast on x86: truncation, and INT_MIN
+// for NaN and values out of range.
+func castInt32(v float32) int32 {
+	if v != v || v >= 2147483648 || v < -2147483648 {
+		return math.MinInt32
+	}
+	return int32(v)
+}
+
+// npSoftmax is scipy.special.softmax on a float32 row: exp(x - max(x)) divided
+// by its numpy (pairwise) sum, in float32.
+func npSoftmax(p []float32) {
+	mx := p[0]
+	for _, v := range p {
+		if v != v {
+			mx = v
+			break
+		}
+		if v > mx {
+			mx = v
+		}
+	}
+	for i, v := range p {
+		p[i] = expf(v - mx)
+	}
+	s := pairwiseSum(p)
+	for i := range p {
+		p[i] /= s
+	}
+}
+
+// pairwiseSum is numpy's float32 add.reduce over a contiguous row.
+func pairwiseSum(a []float32) float32 {
+	n := len(a)
+	switch {
+	case n < 8:
+		var res float32
+		for _, v := range a {
+			res += v
+		}
+		return res
+	case n <= 128:
+		var r [8]float32
+		copy(r[:], a[:8])
+		i := 8
+		for ; i < n-n%8; i += 8 {
+			for j := range 8 {
+				r[j] += a[i+j]
+			}
+		}
+		res := ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+		for ; i < n; i++ {
+			res += a[i]
+		}
+		return res
+	default:
+		n2 := n / 2
+		n2 -= n2 % 8
+		return pairwiseSum(a[:n2]) + pairwiseSum(a[n2:])
+	}
+}
+
+func float64Column(mem memory.Allocator, vals []float32, rows, stride, col int) arrow.Array {
+	bld := array.NewFloat64Builder(mem)
+	defer bld.Release()
+	bld.Reserve(rows)
+	for r := range rows {
+		bld.UnsafeAppend(float64(vals[r*stride+col]))
+	}
+	return bld.NewArray()
+}
+
+// labelColumn maps class indices to labels.
+func (m *xgbModel) labelColumn(mem memory.Allocator, idx []int64) arrow.Array {
+	l := m.labels
+	if m.multiSoftmx || !m.mapLabels {
+		bld := array.NewInt64Builder(mem)
+		defer bld.Release()
+		bld.AppendValues(idx, nil)
+		return bld.NewArray()
+	}
+	switch {
+	case l.strs != nil:
+		bld := array.NewStringBuilder(mem)
+		defer bld.Release()
+		for _, i := range idx {
+			bld.Append(l.strs[i])
+		}
+		return bld.NewArray()
+	case l.bools != nil:
+		bld := array.NewBooleanBuilder(mem)
+		defer bld.Release()
+		for _, i := range idx {
+			bld.Append(l.bools[i])
+		}
+		return bld.NewArray()
+	case l.floats != nil:
+		bld := array.NewFloat64Builder(mem)
+		defer bld.Release()
+		for _, i := range idx {
+			bld.Append(l.floats[i])
+		}
+		return bld.NewArray()
+	default:
+		bld := array.NewInt64Builder(mem)
+		defer bld.Release()
+		for _, i := range idx {
+			bld.Append(l.ints[i])
+		}
+		return bld.NewArray()
+	}
+}
