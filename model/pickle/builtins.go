@@ -78,8 +78,15 @@ func builtinKey(module, name string) string {
 	return module + "." + name
 }
 
+// maxGlobalName bounds module and name lengths; real ones are short, and a
+// memoized huge name must not cost a copy and a hash each time it is used.
+const maxGlobalName = 1024
+
 // resolve finds a global: built in, allowed, or *UnsupportedError.
 func (m *machine) resolve(module, name string) (*Global, error) {
+	if len(module) > maxGlobalName || len(name) > maxGlobalName {
+		return nil, fmt.Errorf("global name longer than %d bytes", maxGlobalName)
+	}
 	module = canonicalModule(module)
 	key := module + "\n" + name
 	if g, ok := m.globals[key]; ok {
@@ -209,12 +216,7 @@ func makeDict(m *machine, a Tuple) (any, error) {
 		if err := m.charge(src.Len()); err != nil {
 			return nil, err
 		}
-		for i, k := range src.keys {
-			if err := d.Set(k, src.values[i]); err != nil {
-				return nil, err
-			}
-		}
-		return d, nil
+		return d, m.fillDict(d, interleave(src))
 	}
 	items, err := iterItems(a[0])
 	if err != nil {
@@ -234,7 +236,7 @@ func makeDict(m *machine, a Tuple) (any, error) {
 		if len(kv) != 2 {
 			return nil, fmt.Errorf("dict item is %s, want a pair", describeLen(it))
 		}
-		if err := d.Set(kv[0], kv[1]); err != nil {
+		if err := m.fillDict(d, kv); err != nil {
 			return nil, err
 		}
 	}
@@ -269,7 +271,7 @@ func makeBytes(m *machine, a Tuple) (any, error) {
 		for i, it := range items {
 			n, ok := it.(int64)
 			if !ok || n < 0 || n > 255 {
-				return nil, fmt.Errorf("byte value %v out of range", it)
+				return nil, fmt.Errorf("byte value %s out of range", short(it))
 			}
 			out[i] = byte(n)
 		}
@@ -371,7 +373,7 @@ func reconstructor(m *machine, a Tuple) (any, error) {
 			if err := m.charge(src.Len()); err != nil {
 				return nil, err
 			}
-			if err := setItems(o.DictItems, interleave(src)); err != nil {
+			if err := m.fillDict(o.DictItems, interleave(src)); err != nil {
 				return nil, err
 			}
 		}
@@ -511,7 +513,7 @@ func fromBuffer(m *machine, a Tuple) (any, error) {
 	}
 	order, ok := a[3].(string)
 	if !ok || (order != "C" && order != "F" && order != "A" && order != "K") {
-		return nil, fmt.Errorf("invalid order %v", a[3])
+		return nil, fmt.Errorf("invalid order %s", short(a[3]))
 	}
 	arr := &NDArray{}
 	return arr, m.fillArray(arr, a[2], dt, order == "F", buf)

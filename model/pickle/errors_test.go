@@ -120,7 +120,7 @@ func TestErrorMessages(t *testing.T) {
 		{"scalar size", (&pb{}).global("numpy.core.multiarray", "scalar").dtype("f8", "<", -1).bytes([]byte{1, 2, 3}).op(opTuple2, opReduce).stop(), Options{},
 			"REDUCE: numpy.core.multiarray.scalar: scalar of dtype <f8 has 3 bytes"},
 		{"frombuffer order", (&pb{}).global("numpy.core.numeric", "_frombuffer").op(opMark).bytes(make([]byte, 8)).dtype("f8", "<", -1).int(1).op(opTuple1).str("X").op(opTuple, opReduce).stop(), Options{},
-			"REDUCE: numpy.core.numeric._frombuffer: invalid order X"},
+			`REDUCE: numpy.core.numeric._frombuffer: invalid order "X"`},
 		{"max memo", []byte("]\x94\x94\x94\x94."), Options{MaxMemo: 3}, "pickle: offset 4: MEMOIZE: memo larger than MaxMemo (3)"},
 		{"max depth values", []byte(strings.Repeat("N", 20) + "."), Options{MaxDepth: 10}, "pickle: offset 10: NONE: stack deeper than MaxDepth (10)"},
 		{"max depth marks", []byte(strings.Repeat("(", 20) + "."), Options{MaxDepth: 10}, "pickle: offset 10: MARK: stack deeper than MaxDepth (10)"},
@@ -311,6 +311,59 @@ func TestWorkBudget(t *testing.T) {
 	}
 	_, err := Unmarshal(p.stop(), allowX)
 	if err == nil || !strings.Contains(err.Error(), "BUILD: pickle needs too much work for its size") {
+		t.Fatalf("got %v", err)
+	}
+
+	// Hashing the same 1000-item tuple key 200000 times.
+	k := (&pb{}).op(opMark)
+	for i := 0; i < 1000; i++ {
+		k.int(int32(i))
+	}
+	k.op(opTuple, opBinPut, 0, opPop, opEmptyDict)
+	for i := 0; i < 200000; i++ {
+		k.op(opBinGet, 0, opNone, opSetItem)
+	}
+	start := time.Now()
+	_, err = Unmarshal(k.stop(), Options{})
+	if err == nil || !strings.Contains(err.Error(), "SETITEM: pickle needs too much work for its size") {
+		t.Fatalf("got %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("tuple keys took %v", d)
+	}
+
+	// A tuple that doubles 64 times through the memo, used where an error
+	// message names the value and as a dict key: neither may walk it.
+	e := (&pb{}).op(opEmptyTuple, opBinPut, 0)
+	for i := 0; i < 64; i++ {
+		e.op(opPop, opBinGet, 0, opBinGet, 0, opTuple2, opBinPut, 0)
+	}
+	e.op(opPop)
+	msg := (&pb{}).raw(e.String()).global("numpy.core.numeric", "_frombuffer").op(opMark).bytes(make([]byte, 8)).dtype("f8", "<", -1).int(1).op(opTuple1, opBinGet, 0, opTuple, opReduce).stop()
+	if _, err := Unmarshal(msg, Options{}); err == nil || !strings.HasSuffix(err.Error(), "invalid order tuple") {
+		t.Fatalf("got %v", err)
+	}
+	key := (&pb{}).raw(e.String()).op(opEmptyDict, opBinGet, 0, opNone, opSetItem).stop()
+	if _, err := Unmarshal(key, Options{}); err == nil || !strings.Contains(err.Error(), "tuple key") {
+		t.Fatalf("got %v", err)
+	}
+
+	// A 1 MB str used as a dict key 100000 times.
+	long := (&pb{}).str(strings.Repeat("k", 1<<20)).op(opBinPut, 0, opPop, opEmptyDict)
+	for i := 0; i < 100000; i++ {
+		long.op(opBinGet, 0, opNone, opSetItem)
+	}
+	start = time.Now()
+	_, err = Unmarshal(long.stop(), Options{})
+	if err == nil || !strings.Contains(err.Error(), "SETITEM: pickle needs too much work for its size") {
+		t.Fatalf("got %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("long keys took %v", d)
+	}
+	// ... or as a module name.
+	glob := (&pb{}).str(strings.Repeat("m", 1<<20)).str("x").op(opStackGlobal).stop()
+	if _, err := Unmarshal(glob, Options{}); err == nil || !strings.Contains(err.Error(), "STACK_GLOBAL: global name longer than 1024 bytes") {
 		t.Fatalf("got %v", err)
 	}
 

@@ -327,7 +327,7 @@ func (d *DType) setState(state any) error {
 		return fmt.Errorf("dtype state is %s, want a tuple of 8 or 9 items", describeLen(state))
 	}
 	if v, ok := t[0].(int64); !ok || (v != 3 && v != 4) {
-		return fmt.Errorf("unsupported dtype state version %v", t[0])
+		return fmt.Errorf("unsupported dtype state version %s", short(t[0]))
 	}
 	if d.sealed {
 		return errors.New("dtype state set twice, or after the dtype was used")
@@ -421,7 +421,7 @@ func (d *DType) setState(state any) error {
 			}
 			off, ok := ft[1].(int64)
 			if !ok || off < 0 || off > int64(d.ItemSize) || fd.ItemSize < 0 || int64(fd.ItemSize) > int64(d.ItemSize)-off {
-				return fmt.Errorf("dtype field %q (%s at offset %v) does not fit item size %d", name, fd, ft[1], d.ItemSize)
+				return fmt.Errorf("dtype field %q (%s at offset %s) does not fit item size %d", name, fd, short(ft[1]), d.ItemSize)
 			}
 			f := Field{DType: fd, Offset: int(off)}
 			if len(ft) == 3 {
@@ -478,7 +478,7 @@ func toShape(v any) ([]int, error) {
 	for i, x := range t {
 		n, ok := x.(int64)
 		if !ok || n < 0 || uint64(n) > math.MaxInt {
-			return nil, fmt.Errorf("invalid dimension %v", x)
+			return nil, fmt.Errorf("invalid dimension %s", short(x))
 		}
 		shape[i] = int(n)
 	}

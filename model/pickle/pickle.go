@@ -654,7 +654,7 @@ func (m *machine) step(code byte) error {
 			return err
 		}
 		d := NewDict()
-		if err := setItems(d, items); err != nil {
+		if err := m.fillDict(d, items); err != nil {
 			return err
 		}
 		m.push(d)
@@ -934,16 +934,24 @@ func (m *machine) setItems(items []any) error {
 	default:
 		return fmt.Errorf("cannot set items on %s", typeName(t))
 	}
-	return setItems(d, items)
+	return m.fillDict(d, items)
 }
 
-func setItems(d *Dict, items []any) error {
+// fillDict sets key, value pairs from items, charging the budget for
+// hashing tuple keys (a memoized tuple costs two bytes to reference).
+func (m *machine) fillDict(d *Dict, items []any) error {
 	if len(items)%2 != 0 {
 		return fmt.Errorf("odd number of items (%d) for a dict", len(items))
 	}
 	for i := 0; i < len(items); i += 2 {
-		if err := d.Set(items[i], items[i+1]); err != nil {
+		n, err := d.set(items[i], items[i+1])
+		if err != nil {
 			return err
+		}
+		if n > 0 {
+			if err := m.charge(n); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -979,6 +987,9 @@ func (m *machine) setObjectState(o *Object, state any) error {
 			name, ok := k.(string)
 			if !ok {
 				return fmt.Errorf("%s: attribute name is %s, want str", o.Class(), typeName(k))
+			}
+			if err := m.charge(len(name) / 16); err != nil {
+				return err
 			}
 			o.setAttr(name, d.values[i])
 		}

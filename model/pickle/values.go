@@ -69,7 +69,7 @@ func (d *Dict) Values() []any { return d.values }
 // Get returns the value stored under key. Go int and int64 keys match Python
 // ints, string keys match str.
 func (d *Dict) Get(key any) (any, bool) {
-	k, err := hashKey(key)
+	k, _, err := hashKeyCost(key)
 	if err != nil {
 		return nil, false
 	}
@@ -83,21 +83,39 @@ func (d *Dict) Get(key any) (any, bool) {
 // Set stores value under key, keeping the position of an existing equal key.
 // It fails for unhashable keys.
 func (d *Dict) Set(key, value any) error {
-	k, err := hashKey(key)
+	_, err := d.set(key, value)
+	return err
+}
+
+// set is Set that also reports the work of hashing the key (tuple items,
+// and a unit per 16 bytes of key), so that the machine can charge it: a
+// memoized key costs only two bytes of pickle to use again.
+func (d *Dict) set(key, value any) (int, error) {
+	k, n, err := hashKeyCost(key)
 	if err != nil {
-		return err
+		return n, err
+	}
+	switch k := k.(type) {
+	case string:
+		n += len(k) / 16
+	case bytesKey:
+		n += len(k) / 16
+	case bigKey:
+		n += len(k) / 16
+	case tupleKey:
+		n += len(k) / 16
 	}
 	if d.index == nil {
 		d.index = map[any]int{}
 	}
 	if i, ok := d.index[k]; ok {
 		d.values[i] = value
-		return nil
+		return n, nil
 	}
 	d.index[k] = len(d.keys)
 	d.keys = append(d.keys, key)
 	d.values = append(d.values, value)
-	return nil
+	return n, nil
 }
 
 // Key types used in Dict.index. They are distinct Go types so that, for
@@ -116,17 +134,29 @@ const (
 
 var errUnhashable = errors.New("unhashable key")
 
-// hashKey maps a Python value to a comparable Go value with Python's equality
-// for the supported key types.
+// hashKeyCost maps a Python value to a comparable Go value with Python's
+// equality for the supported key types. It also returns the number of tuple
+// items it had to encode.
+func hashKeyCost(v any) (any, int, error) {
+	t, ok := v.(Tuple)
+	if !ok {
+		k, err := hashKey(v)
+		return k, 0, err
+	}
+	b := make([]byte, 0, 64)
+	n := 0
+	b, err := appendKey(b, t, 0, &n)
+	if err != nil {
+		return nil, n, err
+	}
+	return tupleKey(b), n, nil
+}
+
 func hashKey(v any) (any, error) {
 	switch k := v.(type) {
 	case Tuple:
-		var b strings.Builder
-		n := 0
-		if err := writeKey(&b, k, 0, &n); err != nil {
-			return nil, err
-		}
-		return tupleKey(b.String()), nil
+		key, _, err := hashKeyCost(k)
+		return key, err
 	case *List, *Dict, *NDArray, *Slice:
 		return nil, fmt.Errorf("%w of type %s", errUnhashable, typeName(v))
 	case *Set:
@@ -155,12 +185,13 @@ func scalarKey(v any) (any, error) {
 		if k <= math.MaxInt64 {
 			return int64(k), nil
 		}
-		return bigKey(strconv.FormatUint(k, 10)), nil
+		return scalarKey(new(big.Int).SetUint64(k))
 	case *big.Int:
 		if k.IsInt64() {
 			return k.Int64(), nil
 		}
-		return bigKey(k.String()), nil
+		// Sign and magnitude bytes: linear, unlike a decimal string.
+		return bigKey(string(rune('0'+k.Sign()+1)) + string(k.Bytes())), nil
 	case float64:
 		if k == math.Trunc(k) && k >= -(1<<63) && k < 1<<63 {
 			return int64(k), nil
@@ -181,48 +212,62 @@ func scalarKey(v any) (any, error) {
 	return nil, fmt.Errorf("%w of type %s", errUnhashable, typeName(v))
 }
 
-// writeKey writes an injective encoding of a tuple key.
-func writeKey(b *strings.Builder, t Tuple, depth int, n *int) error {
+// appendKey appends an injective encoding of a tuple key.
+func appendKey(b []byte, t Tuple, depth int, n *int) ([]byte, error) {
 	if depth >= maxKeyDepth {
-		return errors.New("tuple key nested too deeply")
+		return nil, errors.New("tuple key nested too deeply")
 	}
 	*n += len(t)
 	if *n > maxKeyItems {
-		return errors.New("tuple key too large")
+		return nil, errors.New("tuple key too large")
 	}
-	fmt.Fprintf(b, "(%d:", len(t))
+	b = append(b, '(')
+	b = strconv.AppendInt(b, int64(len(t)), 10)
+	b = append(b, ':')
 	for _, item := range t {
 		if sub, ok := item.(Tuple); ok {
-			if err := writeKey(b, sub, depth+1, n); err != nil {
-				return err
+			var err error
+			if b, err = appendKey(b, sub, depth+1, n); err != nil {
+				return nil, err
 			}
 			continue
 		}
 		k, err := hashKey(item)
 		if err != nil {
-			return err
+			return nil, err
+		}
+		str := func(tag byte, s string) {
+			b = append(b, tag)
+			b = strconv.AppendInt(b, int64(len(s)), 10)
+			b = append(b, ':')
+			b = append(b, s...)
+		}
+		num := func(tag byte, u uint64) {
+			b = append(b, tag)
+			b = strconv.AppendUint(b, u, 16)
+			b = append(b, ';')
 		}
 		switch k := k.(type) {
 		case string:
-			fmt.Fprintf(b, "s%d:%s", len(k), k)
+			str('s', k)
 		case bytesKey:
-			fmt.Fprintf(b, "b%d:%s", len(k), string(k))
+			str('b', string(k))
 		case bigKey:
-			fmt.Fprintf(b, "l%s;", string(k))
+			str('l', string(k))
 		case int64:
-			fmt.Fprintf(b, "i%d;", k)
+			num('i', uint64(k))
 		case float64:
-			fmt.Fprintf(b, "f%x;", math.Float64bits(k))
+			num('f', math.Float64bits(k))
 		case complex128:
-			fmt.Fprintf(b, "c%x,%x;", math.Float64bits(real(k)), math.Float64bits(imag(k)))
+			num('c', math.Float64bits(real(k)))
+			num('c', math.Float64bits(imag(k)))
 		case nilKey:
-			b.WriteString("n;")
+			b = append(b, 'n', ';')
 		default: // identity
-			fmt.Fprintf(b, "p%p;", k)
+			b = fmt.Appendf(b, "p%p;", k)
 		}
 	}
-	b.WriteByte(')')
-	return nil
+	return append(b, ')'), nil
 }
 
 // Object is an instance of a class that Options.Allow accepted. It is inert
@@ -477,4 +522,22 @@ func typeName(v any) string {
 		return x.Class() + " object"
 	}
 	return fmt.Sprintf("%T", v)
+}
+
+// short renders a decoded value for an error message: small scalars by
+// value, everything else by type, so that a message never walks (or prints)
+// a large or deeply shared structure.
+func short(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "None"
+	case bool, int64, float64:
+		return fmt.Sprint(x)
+	case string:
+		if len(x) > 40 {
+			return strconv.Quote(x[:40]) + "..."
+		}
+		return strconv.Quote(x)
+	}
+	return typeName(v)
 }
