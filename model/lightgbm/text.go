@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 )
@@ -23,7 +22,7 @@ var kZeroThreshold = float64(float32(1e-35))
 // Booster is a parsed LightGBM text model (the output of Booster.save_model).
 // It is immutable after ParseText and safe for concurrent use.
 type Booster struct {
-	// Version is the header's version (v2, v3, v4), "" when absent.
+	// Version is the header's version: v2, v3 or v4.
 	Version string
 	// NumClass is num_class: the number of scores per row.
 	NumClass int
@@ -201,7 +200,9 @@ func (p *parser) parse() (*Booster, error) {
 func parseHeader(h map[string]string) (*Booster, error) {
 	b := &Booster{Version: h["version"]}
 	switch b.Version {
-	case "", "v2", "v3", "v4":
+	case "v2", "v3", "v4":
+	case "":
+		return nil, errors.New("no version line: LightGBM before 2.0 wrote models mlbatch cannot read (v2, v3 and v4 are supported)")
 	default:
 		return nil, fmt.Errorf("version %q is not supported (v2, v3 and v4 are)", clip(b.Version))
 	}
@@ -422,4 +423,3 @@ func lgbPow(base float64, power int) float64 {
 	}
 }
 
-var _ = math.Inf
