@@ -422,4 +422,3 @@ func lgbPow(base float64, power int) float64 {
 		return base * lgbPow(base, power-1)
 	}
 }
-
