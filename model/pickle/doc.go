@@ -47,7 +47,9 @@
 // MARKs), Options.MaxMemo the memo, and a work budget proportional to the
 // input size bounds the copying that short opcodes can cause (for example a
 // BUILD of the same memoized dict many times). Decimal integer literals are
-// limited to 4300 digits, like Python. Unmarshal never panics on any input;
+// limited to 4300 digits, like Python, and module and global names to 1024
+// bytes. Unmarshal never panics on any input (it is fuzzed, and as a last
+// line of defence a bug would surface as an "internal error", not a crash);
 // errors are *Error values naming the byte offset and opcode:
 //
 //	pickle: offset 1234: BINGET: memo key 7 not found

@@ -351,6 +351,17 @@ func (c *checker) array(path string, e map[string]any, a *NDArray) {
 		for name, fe := range fields {
 			fe := fe.(map[string]any)
 			p := path + "." + name
+			if sub, ok := fe["subarray"].(map[string]any); ok {
+				f := a.DType.Fields[name]
+				if f.DType == nil || f.DType.Sub == nil || f.DType.String() != fe["dtype"] || float64(f.Offset) != fe["offset"] ||
+					f.DType.Sub.Base.String() != sub["base"] || fmt.Sprint(f.DType.Sub.Shape) != strings.ReplaceAll(fmt.Sprint(sub["shape"]), ".0", "") {
+					c.fail(p, "subarray field %+v, want %v", f, fe)
+				}
+				if _, err := a.Field(name); err == nil || !strings.Contains(err.Error(), "only bool, int, uint and float fields") {
+					c.fail(p, "Field of a subarray: %v", err)
+				}
+				continue
+			}
 			fv, err := a.Field(name)
 			if err != nil {
 				c.fail(p, "%v", err)

@@ -112,7 +112,11 @@ class Describer:
             for name in a.dtype.names:
                 fdt, off = a.dtype.fields[name][:2]
                 f = {"dtype": fdt.str, "offset": off}
-                f.update(values(a[name]))
+                if fdt.subdtype:
+                    base, shape = fdt.subdtype
+                    f["subarray"] = {"base": base.str, "shape": list(shape)}
+                else:
+                    f.update(values(a[name]))
                 d["fields"][name] = f
         elif a.dtype.kind == "O":
             d["items"] = [self(x) for x in a.ravel(order="C")]
@@ -224,6 +228,8 @@ def arrays():
         "large_int": np.arange(500, dtype="<i4"),
         "structured": s,
         "structured_aligned": np.zeros(2, dtype=np.dtype([("x", "<f8"), ("flag", "u1"), ("y", "<i4")], align=True)),
+        "structured_subarray": np.array([(1, (0.5, 1.5)), (2, (2.5, 3.5))], dtype=[("id", "<i2"), ("v", ">f4", (2,))]),
+        "object_fortran": np.asfortranarray(np.array([["a", "b", "c"], ["d", "e", "f"]], dtype=object)),
         "shared": [f, f],
     }
 
