@@ -25,7 +25,7 @@ func init() {
 		"builtins.bytearray": makeBytes,
 		"builtins.slice":     makeSlice,
 		"builtins.complex":   makeComplex,
-		"builtins.object":    nil,
+		"builtins.object":    makeObject,
 		"builtins.int":       nil,
 		"builtins.float":     nil,
 		"builtins.str":       nil,
@@ -323,6 +323,15 @@ func makeSlice(m *machine, a Tuple) (any, error) {
 		return &Slice{Start: a[0], Stop: a[1], Step: a[2]}, nil
 	}
 	return nil, wantArgs(a, 1, 3)
+}
+
+// makeObject implements object(): a sentinel with no state, built as an
+// inert *Object.
+func makeObject(m *machine, a Tuple) (any, error) {
+	if err := wantArgs(a, 0, 0); err != nil {
+		return nil, err
+	}
+	return &Object{Module: "builtins", Name: "object", Args: Tuple{}}, nil
 }
 
 func makeComplex(m *machine, a Tuple) (any, error) {

@@ -13,7 +13,8 @@
 // builds an inert *Object holding its arguments and state.
 //
 // Built in: builtins set, frozenset, list, tuple, dict, bytes, bytearray,
-// slice, complex (and object, int, float, str, bool as type references);
+// slice, complex, object (a bare object() sentinel becomes an inert *Object;
+// int, float, str and bool only as type references);
 // collections.OrderedDict; _codecs.encode; copyreg._reconstructor,
 // __newobj__ and __newobj_ex__; numpy.dtype, numpy.ndarray, the numpy scalar
 // types as references, multiarray._reconstruct, multiarray.scalar and

@@ -420,6 +420,16 @@ func TestDictKeys(t *testing.T) {
 	}
 }
 
+func TestObjectSentinel(t *testing.T) {
+	v, err := Unmarshal((&pb{}).op(opProto, 4).global("builtins", "object").op(opEmptyTuple, opNewObj).stop(), Options{})
+	if o, ok := v.(*Object); err != nil || !ok || o.Class() != "builtins.object" {
+		t.Fatalf("got %#v, %v", v, err)
+	}
+	if _, err := Unmarshal((&pb{}).global("builtins", "object").str("x").op(opTuple1, opReduce).stop(), Options{}); err == nil {
+		t.Fatal("object(x) accepted")
+	}
+}
+
 func TestTextProtocol(t *testing.T) {
 	v, err := Unmarshal([]byte("(lp0\nI01\naI00\naI-12\naL123456789012345678901234567890L\naF1.5\naS'a\\'b\\x41\\n\\101'\naVcaf\\u00e9\\u005c\nag0\na."), Options{})
 	if err != nil {
