@@ -88,7 +88,7 @@ func (m *machine) resolve(module, name string) (*Global, error) {
 		return nil, fmt.Errorf("global name longer than %d bytes", maxGlobalName)
 	}
 	module = canonicalModule(module)
-	key := module + "\n" + name
+	key := [2]string{module, name}
 	if g, ok := m.globals[key]; ok {
 		return g, nil
 	}

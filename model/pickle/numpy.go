@@ -108,6 +108,23 @@ func newDType(s string) (*DType, error) {
 
 func (d *DType) seal() { d.sealed = true }
 
+// sizeOK reports whether the item size is one the element decoders handle
+// (always true for dtypes read from a pickle; DType is also constructible by
+// callers).
+func (d *DType) sizeOK() bool {
+	switch d.Kind {
+	case 'b':
+		return d.ItemSize == 1
+	case 'i', 'u':
+		return d.ItemSize == 1 || d.ItemSize == 2 || d.ItemSize == 4 || d.ItemSize == 8
+	case 'f':
+		return d.ItemSize == 2 || d.ItemSize == 4 || d.ItemSize == 8
+	case 'c':
+		return d.ItemSize == 8 || d.ItemSize == 16
+	}
+	return d.ItemSize >= 0
+}
+
 // String returns numpy's dtype.str spelling: "<f8", "|b1", "<U5" (in
 // characters), "|O", "|V56".
 func (d *DType) String() string {
@@ -539,6 +556,9 @@ func (a *NDArray) check() (int, error) {
 		}
 		return n, nil
 	}
+	if !a.DType.sizeOK() {
+		return 0, fmt.Errorf("invalid item size %d for dtype kind %q", a.DType.ItemSize, a.DType.Kind)
+	}
 	isz := a.DType.ItemSize
 	if isz < 0 || (isz > 0 && len(a.Data)/isz != n) || len(a.Data) != n*isz {
 		return 0, fmt.Errorf("ndarray of shape %v and dtype %s has %d bytes", a.Shape, a.DType, len(a.Data))
@@ -757,7 +777,7 @@ func (a *NDArray) Field(name string) (*FieldView, error) {
 		sort.Strings(names)
 		return nil, fmt.Errorf("structured ndarray has no field %q (fields: %s)", name, strings.Join(names, ", "))
 	}
-	if f.DType == nil || !f.DType.numeric() {
+	if f.DType == nil || !f.DType.numeric() || !f.DType.sizeOK() {
 		return nil, fmt.Errorf("field %q has dtype %s: only bool, int, uint and float fields can be read", name, f.DType)
 	}
 	if f.Offset < 0 || f.Offset+f.DType.ItemSize > dt.ItemSize {

@@ -74,7 +74,7 @@ func Unmarshal(data []byte, opts Options) (v any, err error) {
 		maxDepth: opts.MaxDepth,
 		maxMemo:  opts.MaxMemo,
 		memo:     map[int]any{},
-		globals:  map[string]*Global{},
+		globals:  map[[2]string]*Global{},
 		budget:   4*len(data) + 1<<20,
 	}
 	if m.maxDepth <= 0 {
@@ -104,7 +104,7 @@ type machine struct {
 	saved int     // values in marks plus the marks themselves
 
 	memo    map[int]any
-	globals map[string]*Global
+	globals map[[2]string]*Global
 
 	allow             func(module, name string) bool
 	maxDepth, maxMemo int
