@@ -271,6 +271,16 @@ func (c *checker) check(path string, e map[string]any, got any) {
 		} else {
 			c.check(path+".state", st, o.State)
 		}
+		if li := items(e, "listitems"); li != nil || o.ListItems != nil {
+			c.seq(path+".listitems", li, o.ListItems)
+		}
+		if di := items(e, "dictitems"); di != nil || o.DictItems != nil {
+			var keys, vals []any
+			if o.DictItems != nil {
+				keys, vals = o.DictItems.Keys(), o.DictItems.Values()
+			}
+			c.dict(path+".dictitems", di, keys, vals)
+		}
 	case "ndarray":
 		a, ok := got.(*NDArray)
 		if !ok {

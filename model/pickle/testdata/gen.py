@@ -82,7 +82,7 @@ class Describer:
             return {"t": "str", "v": v}
         if isinstance(v, (bytes, bytearray)):
             return {"t": "bytes", "hex": bytes(v).hex()}
-        if isinstance(v, tuple):
+        if type(v) is tuple:
             return {"t": "tuple", "items": [self(x) for x in v]}
         if isinstance(v, slice):
             return {"t": "slice", "items": [self(v.start), self(v.stop), self(v.step)]}
@@ -93,11 +93,12 @@ class Describer:
         ref, n = self.ident(v)
         if ref:
             return ref
-        if isinstance(v, list):
+        # Exact types: subclasses of list and dict are objects to the decoder.
+        if type(v) is list:
             return {"t": "list", "id": n, "items": [self(x) for x in v]}
-        if isinstance(v, dict):
+        if type(v) in (dict, collections.OrderedDict):
             return {"t": "dict", "id": n, "items": [[self(k), self(x)] for k, x in v.items()]}
-        if isinstance(v, (set, frozenset)):
+        if type(v) in (set, frozenset):
             t = "frozenset" if isinstance(v, frozenset) else "set"
             return {"t": t, "id": n, "items": [self(x) for x in v]}
         if isinstance(v, np.ndarray):
@@ -137,8 +138,13 @@ class Describer:
             sd = {"t": "dict", "items": [[self(k), self(x)] for k, x in state.items()]}
         else:
             sd = self(state)
-        return {"t": "object", "id": n, "module": cls.__module__, "name": cls.__qualname__,
-                "args": self(tuple(args)), "state": sd}
+        d = {"t": "object", "id": n, "module": cls.__module__, "name": cls.__qualname__,
+             "args": self(tuple(args)), "state": sd}
+        if len(rv) > 3 and rv[3] is not None:
+            d["listitems"] = [self(x) for x in rv[3]]
+        if len(rv) > 4 and rv[4] is not None:
+            d["dictitems"] = [[self(k), self(x)] for k, x in rv[4]]
+        return d
 
 
 def values(a):
@@ -267,6 +273,34 @@ def forest():
     return RandomForestClassifier(n_estimators=30, max_depth=10, random_state=0).fit(X, y)
 
 
+class AttrDict(dict):
+    """A dict subclass with an attribute, like sklearn's Bunch."""
+
+
+class Stack(list):
+    pass
+
+
+class Slots:
+    __slots__ = ("a", "b")
+
+    def __init__(self):
+        self.a, self.b = 1, [2]
+
+
+def subclasses():
+    d = AttrDict(x=1, y=[2, 3])
+    d.note = "attr"
+    s = Stack([1, "two", (3,)])
+    s.depth = 3
+    return {"attrdict": d, "stack": s, "empty": AttrDict()}
+
+
+def slots():
+    # BUILD state (None, {slot: value}); protocols 0 and 1 cannot pickle slots.
+    return [Slots(), Slots()]
+
+
 class Evil:
     def __init__(self, fn, args):
         self.fn, self.args = fn, args
@@ -371,11 +405,14 @@ def main():
 
     sk = ("sklearn.", "numpy.random.")
     plain = {"containers": (containers, ()), "arrays": (arrays, ()), "scalars": (scalars, ()),
-             "linreg": (linreg, sk), "tree": (tree, sk), "logreg_pipeline": (logreg_str_classes, sk)}
+             "subclasses": (subclasses, ("__main__.",)), "linreg": (linreg, sk), "tree": (tree, sk), "logreg_pipeline": (logreg_str_classes, sk)}
     for name, (make, allow) in plain.items():
         obj = make()
         for proto in range(0, 6):
             write("p_%s_p%d" % (name, proto), pickle.dumps(obj, protocol=proto), obj, allow)
+    obj = slots()
+    for proto in range(2, 6):
+        write("p_slots_p%d" % proto, pickle.dumps(obj, protocol=proto), obj, ("__main__.",))
     for name in ("linreg", "tree", "logreg_pipeline"):
         obj = plain[name][0]()
         write("cp_%s" % name, cloudpickle.dumps(obj), obj, sk)
