@@ -48,8 +48,9 @@ var objectives = map[string]objective{
 	"rank:map":             {link: linkIdentity, transform: transIdentity},
 	"binary:logistic":      {link: linkLogit, transform: transSigmoid},
 	"reg:logistic":         {link: linkLogit, transform: transSigmoid},
-	// LogisticRaw derives from LogisticRegression: logit intercept, raw margin out.
-	"binary:logitraw": {link: linkLogit, transform: transIdentity},
+	// LogisticRaw keeps base_score as the margin (its own ProbToMargin in
+	// src/objective/regression_loss.h); checked against xgboost 1.7.4.
+	"binary:logitraw": {link: linkIdentity, transform: transIdentity},
 	"binary:hinge":    {link: linkIdentity, transform: transHinge},
 	"count:poisson":   {link: linkLog, transform: transExp},
 	"reg:gamma":       {link: linkLog, transform: transExp},
@@ -74,10 +75,9 @@ func lookupObjective(name string) (objective, error) {
 	return o, nil
 }
 
-// logf and expf are C's single-precision functions: the double result rounded
-// to float32, which is what glibc's correctly rounded implementations return.
+// logf is C's single-precision log as the double result rounded to float32. It
+// is only used to turn base_score into a margin.
 func logf(x float32) float32 { return float32(math.Log(float64(x))) }
-func expf(x float32) float32 { return float32(math.Exp(float64(x))) }
 
 // probToMargin converts a user-space base_score to a margin, in float32 as
 // XGBoost does.
