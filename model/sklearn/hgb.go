@@ -1,0 +1,764 @@
+package sklearn
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"sync"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/mlbatch/mlbatch/model"
+	"github.com/mlbatch/mlbatch/model/pickle"
+)
+
+// HistGradientBoostingRegressor and HistGradientBoostingClassifier.
+//
+// What predict does in scikit-learn 1.1 to 1.8 (_raw_predict, _predict_iterations,
+// _predict_from_raw_data):
+//
+//   - X is validated as float64 with NaN and ±inf allowed; it is never cast to
+//     float32.
+//   - raw = zeros((n, K)) + _baseline_prediction, then for each iteration, for each
+//     k, raw[:, k] += the k-th TreePredictor's leaf. Each cell is a chain of float64
+//     additions in that order, which the Go code repeats exactly.
+//   - A tree walk starts at node 0: a leaf returns its value (the learning rate is
+//     already in it); NaN follows missing_go_to_left; a numeric split goes left iff
+//     x <= num_threshold (float64); a categorical split treats x < 0 as missing,
+//     goes left when the category is in the split's raw_left_cat_bitsets row, right
+//     when it is another known category of the feature (the bin mapper's
+//     bin_thresholds_), and follows the missing direction for unknown categories.
+//     The category is C's <uint8_t>x, see hgbCategory.
+//   - Regressors apply the loss's inverse link: identity (squared_error,
+//     absolute_error, quantile) or exp (poisson, gamma). Classifiers: binary
+//     proba = [1 - expit(raw), expit(raw)]; multiclass softmax with the row maximum
+//     subtracted and the exponentials summed class by class (the raw array is
+//     Fortran-ordered, so numpy's sum is sequential); labels are
+//     classes_[argmax(proba)].
+//
+// Pickles of scikit-learn < 1.1 (the private hist_gradient_boosting.loss module,
+// whose multiclass probabilities use logsumexp) and of >= 1.4 models fitted with
+// categorical features (an internal ColumnTransformer/OrdinalEncoder in
+// _preprocessor that recodes and reorders the columns) are refused with a clear
+// error.
+
+func init() {
+	const hgbModule = "sklearn.ensemble._hist_gradient_boosting."
+	register(hgbModule+"gradient_boosting.HistGradientBoostingRegressor", buildHGB)
+	register(hgbModule+"gradient_boosting.HistGradientBoostingClassifier", buildHGB)
+	for _, c := range []string{
+		// Read by buildHGB; never estimators on their own.
+		hgbModule + "predictor.TreePredictor",
+		hgbModule + "binning._BinMapper",
+		// The fitted _loss: only its link's class is looked at. Cython types pickle
+		// as __pyx_unpickle_<Type>(<Type>, checksum, state).
+		"sklearn._loss.loss.HalfSquaredError",
+		"sklearn._loss.loss.AbsoluteError",
+		"sklearn._loss.loss.PinballLoss",
+		"sklearn._loss.loss.HalfPoissonLoss",
+		"sklearn._loss.loss.HalfGammaLoss",
+		"sklearn._loss.loss.HalfBinomialLoss",
+		"sklearn._loss.loss.HalfMultinomialLoss",
+		"sklearn._loss.link.IdentityLink",
+		"sklearn._loss.link.LogLink",
+		"sklearn._loss.link.LogitLink",
+		"sklearn._loss.link.MultinomialLogit",
+		"sklearn._loss.link.Interval",
+		// Random state: _random_seed is a numpy scalar, _feature_subsample_rng
+		// (>= 1.4) a numpy Generator, random_state may be a RandomState.
+		"numpy.random._pickle.__randomstate_ctor",
+		"numpy.random._pickle.__bit_generator_ctor",
+		"numpy.random._pickle.__generator_ctor",
+		"numpy.random.__RandomState_ctor",
+		"numpy.random.mtrand.RandomState",
+		"numpy.random._mt19937.MT19937",
+		"numpy.random._pcg64.PCG64",
+		"numpy.random._pcg64.PCG64DXSM",
+		"numpy.random._philox.Philox",
+		"numpy.random._sfc64.SFC64",
+		// _scorer, set when early stopping scores with something other than the loss.
+		"sklearn.metrics._scorer._PredictScorer",
+		"sklearn.metrics._scorer._ProbaScorer",
+		"sklearn.metrics._scorer._ThresholdScorer",
+		"sklearn.metrics._scorer._Scorer",
+		"sklearn.metrics._scorer._PassthroughScorer",
+		"sklearn.metrics._scorer._passthrough_scorer",
+		"sklearn.metrics._classification.accuracy_score",
+		"sklearn.metrics._classification.balanced_accuracy_score",
+		"sklearn.metrics._classification.f1_score",
+		"sklearn.metrics._classification.precision_score",
+		"sklearn.metrics._classification.recall_score",
+		"sklearn.metrics._classification.log_loss",
+		"sklearn.metrics._ranking.roc_auc_score",
+		"sklearn.metrics._ranking.average_precision_score",
+		"sklearn.metrics._regression.r2_score",
+		"sklearn.metrics._regression.mean_squared_error",
+		"sklearn.metrics._regression.root_mean_squared_error",
+		"sklearn.metrics._regression.mean_absolute_error",
+		"sklearn.metrics._regression.mean_absolute_percentage_error",
+		"sklearn.metrics._regression.median_absolute_error",
+		"sklearn.metrics._regression.explained_variance_score",
+		"sklearn.metrics._regression.mean_poisson_deviance",
+		"sklearn.metrics._regression.mean_gamma_deviance",
+		// Loaded only to be refused with a clear message by buildHGB: the losses of
+		// scikit-learn < 1.1 and the >= 1.4 categorical _preprocessor.
+		hgbModule + "loss.LeastSquares",
+		hgbModule + "loss.LeastAbsoluteDeviation",
+		hgbModule + "loss.Poisson",
+		hgbModule + "loss.BinaryCrossEntropy",
+		hgbModule + "loss.CategoricalCrossEntropy",
+		"sklearn.compose._column_transformer.ColumnTransformer",
+		"sklearn.preprocessing._encoders.OrdinalEncoder",
+		"sklearn.preprocessing._function_transformer.FunctionTransformer",
+		"sklearn.utils.validation.check_array",
+		"functools.partial",
+	} {
+		inert[c] = true
+	}
+	for _, t := range []string{
+		"HalfSquaredError", "AbsoluteError", "PinballLoss", "HalfPoissonLoss",
+		"HalfGammaLoss", "HalfBinomialLoss", "HalfMultinomialLoss",
+	} {
+		inert["sklearn._loss._loss.Cy"+t] = true
+		inert["sklearn._loss._loss.__pyx_unpickle_Cy"+t] = true
+	}
+}
+
+// hgbLink is the inverse link predict applies to the raw sums.
+type hgbLink int
+
+const (
+	hgbIdentity hgbLink = iota // squared_error, absolute_error, quantile
+	hgbExp                     // poisson, gamma (LogLink)
+	hgbLogit                   // binary log_loss: expit
+	hgbSoftmax                 // multiclass log_loss
+)
+
+func (l hgbLink) String() string {
+	return [...]string{"identity", "exp", "expit", "softmax"}[l]
+}
+
+// hgbLossLinks maps the loss parameter strings of scikit-learn 1.1-1.8 (and the
+// deprecated spellings 1.1 and 1.2 still accept) to their inverse links. -1 marks
+// the classification losses: expit or softmax by the number of trees per
+// iteration.
+var hgbLossLinks = map[string]hgbLink{
+	"squared_error":            hgbIdentity,
+	"least_squares":            hgbIdentity,
+	"absolute_error":           hgbIdentity,
+	"least_absolute_deviation": hgbIdentity,
+	"quantile":                 hgbIdentity,
+	"poisson":                  hgbExp,
+	"gamma":                    hgbExp,
+	"log_loss":                 -1,
+	"auto":                     -1,
+	"binary_crossentropy":      -1,
+	"categorical_crossentropy": -1,
+}
+
+// hgbLinkClasses maps the class of _loss.link to the inverse link.
+var hgbLinkClasses = map[string]hgbLink{
+	"sklearn._loss.link.IdentityLink":     hgbIdentity,
+	"sklearn._loss.link.LogLink":          hgbExp,
+	"sklearn._loss.link.LogitLink":        hgbLogit,
+	"sklearn._loss.link.MultinomialLogit": hgbSoftmax,
+}
+
+// hgbNode is one node of a flattened TreePredictor. Child indices are absolute
+// in hgbEnsemble.nodes.
+type hgbNode struct {
+	v     float64 // num_threshold of a split, value of a leaf
+	left  int32   // -1 marks a leaf
+	right int32
+	miss  int32 // the child that NaN and unknown categories go to
+	feat  int32
+	cat   int32 // categorical split: offset of its left-category bitset in bits; -1 numeric
+	known int32 // categorical split: offset of the feature's known-category bitset
+}
+
+// hgbEnsemble is everything both estimators share. It is immutable after load.
+type hgbEnsemble struct {
+	meta
+	K     int       // n_trees_per_iteration_
+	init  []float64 // 0 + _baseline_prediction, per k
+	roots []int32   // tree t = iteration*K + k starts at nodes[roots[t]]
+	nodes []hgbNode
+	bits  []uint32 // 8-word bitsets: known categories per feature, then split bitsets
+	link  hgbLink
+}
+
+type hgbRegressor struct{ *hgbEnsemble }
+
+type hgbClassifier struct {
+	*hgbEnsemble
+	labels *classes
+}
+
+// hgbMaxTrees bounds n_iter_ x n_trees_per_iteration_.
+const hgbMaxTrees = 1 << 24
+
+// hgbTreeKey identifies a distinct tree: its nodes and raw_left_cat_bitsets.
+type hgbTreeKey struct {
+	nodes, bits *pickle.NDArray
+}
+
+// hgbKnownFields are the node record fields of every scikit-learn release that has
+// categorical splits (0.24 on); feature_idx is uint32 or intp depending on the
+// release. Any other field means a layout this code does not know.
+var hgbKnownFields = map[string]bool{
+	"value": true, "count": true, "feature_idx": true, "num_threshold": true,
+	"missing_go_to_left": true, "left": true, "right": true, "gain": true,
+	"depth": true, "is_leaf": true, "bin_threshold": true, "is_categorical": true,
+	"bitset_idx": true,
+}
+
+// hgbNeeded are the fields predict reads.
+var hgbNeeded = []string{
+	"value", "feature_idx", "num_threshold", "missing_go_to_left",
+	"left", "right", "is_leaf", "is_categorical", "bitset_idx",
+}
+
+func buildHGB(obj *pickle.Object) (Estimator, error) {
+	e := &hgbEnsemble{meta: meta{class: obj.Class(), nFeat: -1}}
+	classifier := obj.Name == "HistGradientBoostingClassifier"
+
+	if v, ok := obj.Attr("_preprocessor"); ok && v != nil {
+		return nil, fmt.Errorf("the model was fitted with categorical features by scikit-learn >= 1.4, " +
+			"which recodes them with an internal OrdinalEncoder and reorders the columns (_preprocessor); " +
+			"mlbatch does not support that: fit without categorical_features, or with scikit-learn < 1.4")
+	}
+	if !obj.Has("_predictors") {
+		return nil, fmt.Errorf("not fitted: attribute _predictors is missing")
+	}
+
+	// Features.
+	nf, okN := intAttr(obj, "n_features_in_")
+	nf2, ok2 := intAttr(obj, "_n_features")
+	switch {
+	case okN && ok2 && nf != nf2:
+		return nil, fmt.Errorf("n_features_in_ is %d but _n_features is %d", nf, nf2)
+	case !okN && ok2:
+		nf, okN = nf2, true
+	}
+	if !okN || nf < 0 || nf > math.MaxInt32 {
+		return nil, fmt.Errorf("n_features_in_ is missing or invalid")
+	}
+	e.nFeat = nf
+	var err error
+	if e.names, err = featureNames(obj); err != nil {
+		return nil, err
+	}
+	if e.names != nil && len(e.names) != nf {
+		return nil, fmt.Errorf("feature_names_in_ has %d names for %d features", len(e.names), nf)
+	}
+
+	// Trees per iteration, loss and link.
+	K, ok := intAttr(obj, "n_trees_per_iteration_")
+	if !ok || K < 1 || K > 1<<16 {
+		return nil, fmt.Errorf("n_trees_per_iteration_ is missing or invalid")
+	}
+	if !classifier && K != 1 {
+		return nil, fmt.Errorf("a regressor with %d trees per iteration", K)
+	}
+	e.K = K
+	if e.link, err = hgbLinkOf(obj, classifier, K); err != nil {
+		return nil, err
+	}
+
+	// Baseline.
+	base, err := floatsAttr(obj, "_baseline_prediction")
+	if err != nil {
+		return nil, err
+	}
+	if len(base) != K {
+		return nil, fmt.Errorf("_baseline_prediction has %d values for %d trees per iteration", len(base), K)
+	}
+	e.init = make([]float64, K)
+	for k, b := range base {
+		if b == 0 {
+			b = 0 // 0.0 + -0.0 is +0.0, as in zeros(...) += baseline
+		}
+		e.init[k] = b
+	}
+
+	// Known categories.
+	known, err := e.knownCategories(obj)
+	if err != nil {
+		return nil, err
+	}
+
+	// Predictors.
+	iters, err := obj.Items("_predictors")
+	if err != nil {
+		return nil, err
+	}
+	// Trees are flattened once per distinct nodes array (with its bitsets), so a
+	// pickle that references one large array from many predictors costs no more
+	// memory than the pickle itself.
+	seen := map[hgbTreeKey]int32{}
+	bitsets := map[*pickle.NDArray]int{}
+	for it, v := range iters {
+		var ks []any
+		switch x := v.(type) {
+		case *pickle.List:
+			ks = x.Items
+		case pickle.Tuple:
+			ks = x
+		default:
+			return nil, fmt.Errorf("_predictors[%d] is a %s, want a list of TreePredictor", it, pickle.TypeName(v))
+		}
+		if len(ks) != K {
+			return nil, fmt.Errorf("_predictors[%d] has %d trees, want n_trees_per_iteration_ = %d", it, len(ks), K)
+		}
+		if len(e.roots)+K > hgbMaxTrees {
+			return nil, fmt.Errorf("the model has more than %d trees", hgbMaxTrees)
+		}
+		for k, p := range ks {
+			po, ok := p.(*pickle.Object)
+			if !ok || po.Class() != "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor" {
+				return nil, fmt.Errorf("_predictors[%d][%d] is a %s, want a TreePredictor", it, k, pickle.TypeName(p))
+			}
+			nodes, err := po.Array("nodes")
+			if err != nil {
+				return nil, fmt.Errorf("_predictors[%d][%d]: %w", it, k, err)
+			}
+			bits, _ := po.Attr("raw_left_cat_bitsets")
+			ba, _ := bits.(*pickle.NDArray) // a non-array fails in addPredictor if used
+			key := hgbTreeKey{nodes, ba}
+			root, dup := seen[key]
+			if !dup {
+				if root, err = e.addPredictor(nodes, bits, known, bitsets); err != nil {
+					return nil, fmt.Errorf("_predictors[%d][%d]: %w", it, k, err)
+				}
+				seen[key] = root
+			}
+			e.roots = append(e.roots, root)
+		}
+	}
+
+	if !classifier {
+		return &hgbRegressor{e}, nil
+	}
+	cv, ok := obj.Attr("classes_")
+	if !ok {
+		return nil, fmt.Errorf("not fitted: attribute classes_ is missing")
+	}
+	labels, err := readClasses(cv)
+	if err != nil {
+		return nil, err
+	}
+	want := K
+	if K == 1 {
+		want = 2
+	}
+	if labels.len() != want {
+		return nil, fmt.Errorf("classes_ has %d labels for %d trees per iteration", labels.len(), K)
+	}
+	return &hgbClassifier{hgbEnsemble: e, labels: labels}, nil
+}
+
+// hgbLinkOf works out the inverse link from the loss parameter and checks it
+// against the class of the fitted _loss.link.
+func hgbLinkOf(obj *pickle.Object, classifier bool, K int) (hgbLink, error) {
+	fromParam, fromLoss := hgbLink(-1), hgbLink(-1)
+	paramName, linkName := "", ""
+	if s, ok := obj.Attr("loss"); ok {
+		if name, isStr := s.(string); isStr {
+			paramName = name
+			l, known := hgbLossLinks[name]
+			if !known {
+				return 0, fmt.Errorf("loss %q is not supported", name)
+			}
+			if l < 0 {
+				if !classifier {
+					return 0, fmt.Errorf("loss %q is a classification loss", name)
+				}
+				l = hgbSoftmax
+				if K == 1 {
+					l = hgbLogit
+				}
+			} else if classifier {
+				return 0, fmt.Errorf("loss %q is a regression loss", name)
+			}
+			fromParam = l
+		}
+	}
+	if lv, ok := obj.Attr("_loss"); ok {
+		lo, isObj := lv.(*pickle.Object)
+		if !isObj {
+			return 0, fmt.Errorf("_loss is a %s, want a loss object", pickle.TypeName(lv))
+		}
+		if strings.HasPrefix(lo.Module, "sklearn.ensemble._hist_gradient_boosting.loss") {
+			return 0, fmt.Errorf("the model was written by scikit-learn < 1.1 (loss %s); mlbatch reads HistGradientBoosting from scikit-learn 1.1 on", lo.Name)
+		}
+		if link, err := lo.Object("link"); err == nil {
+			l, known := hgbLinkClasses[link.Class()]
+			if !known {
+				return 0, fmt.Errorf("_loss %s has link %s, which mlbatch does not know", lo.Name, link.Class())
+			}
+			fromLoss, linkName = l, lo.Name+" with "+link.Name
+		}
+	}
+	switch {
+	case fromParam >= 0 && fromLoss >= 0 && fromParam != fromLoss:
+		return 0, fmt.Errorf("loss %q means an %s inverse link, which does not match the fitted _loss (%s)", paramName, fromParam, linkName)
+	case fromParam >= 0:
+		return fromParam, nil
+	case fromLoss >= 0:
+		isCls := fromLoss == hgbLogit || fromLoss == hgbSoftmax
+		if classifier != isCls || (isCls && (fromLoss == hgbLogit) != (K == 1)) {
+			return 0, fmt.Errorf("the fitted _loss (%s) does not fit a %s with %d trees per iteration", linkName, shortName(obj.Class()), K)
+		}
+		return fromLoss, nil
+	}
+	return 0, fmt.Errorf("cannot tell the loss: neither the loss parameter nor _loss.link is readable")
+}
+
+// knownCategories adds one 8-word bitset per categorical feature to e.bits, built
+// from the bin mapper as make_known_categories_bitsets does, and returns each
+// feature's bitset offset (-1 for numeric features), or nil when no feature is
+// categorical. Every fitted model has a bin mapper; its is_categorical_ must have
+// one entry per feature, which also bounds n_features_in_ by the pickle's size.
+func (e *hgbEnsemble) knownCategories(obj *pickle.Object) ([]int32, error) {
+	bm, err := obj.Object("_bin_mapper")
+	if err != nil || bm.Class() != "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper" {
+		return nil, fmt.Errorf("_bin_mapper is missing or not a _BinMapper")
+	}
+	ca, err := bm.Array("is_categorical_")
+	if err != nil {
+		return nil, fmt.Errorf("_bin_mapper: %w", err)
+	}
+	isCat, err := ca.Int64s()
+	if err != nil {
+		return nil, fmt.Errorf("_bin_mapper.is_categorical_: %w", err)
+	}
+	if len(isCat) != e.nFeat {
+		return nil, fmt.Errorf("_bin_mapper.is_categorical_ has %d entries for %d features", len(isCat), e.nFeat)
+	}
+	var known []int32
+	var thresholds []any
+	for f, c := range isCat {
+		if c == 0 {
+			continue
+		}
+		if known == nil {
+			known = make([]int32, e.nFeat)
+			for i := range known {
+				known[i] = -1
+			}
+			if thresholds, err = bm.Items("bin_thresholds_"); err != nil {
+				return nil, fmt.Errorf("_bin_mapper: %w", err)
+			}
+			if len(thresholds) != e.nFeat {
+				return nil, fmt.Errorf("_bin_mapper.bin_thresholds_ has %d entries for %d features", len(thresholds), e.nFeat)
+			}
+		}
+		ta, ok := thresholds[f].(*pickle.NDArray)
+		if !ok {
+			return nil, fmt.Errorf("_bin_mapper.bin_thresholds_[%d] is a %s, want an array", f, pickle.TypeName(thresholds[f]))
+		}
+		if ta.Len() > 256 {
+			return nil, fmt.Errorf("categorical feature %d has %d known categories; there are at most 256", f, ta.Len())
+		}
+		cats, err := ta.Float64s()
+		if err != nil {
+			return nil, fmt.Errorf("_bin_mapper.bin_thresholds_[%d]: %w", f, err)
+		}
+		off := len(e.bits)
+		known[f] = int32(off)
+		e.bits = append(e.bits, make([]uint32, 8)...)
+		for _, x := range cats {
+			if !(x >= 0 && x <= 255) || x != math.Trunc(x) {
+				return nil, fmt.Errorf("categorical feature %d has known category %v; categories are integers in [0, 255]", f, x)
+			}
+			c := uint32(x)
+			e.bits[off+int(c>>5)] |= 1 << (c & 31)
+		}
+	}
+	return known, nil
+}
+
+// addPredictor flattens one TreePredictor (its nodes and raw_left_cat_bitsets)
+// into e.nodes and e.bits and returns the index of its root. Every split's
+// children must come after it (scikit-learn numbers nodes depth first), so every
+// walk ends. bitsets maps the bitset arrays already copied into e.bits to their
+// offsets.
+func (e *hgbEnsemble) addPredictor(arr *pickle.NDArray, bv any, known []int32, bitsets map[*pickle.NDArray]int) (int32, error) {
+	if arr.DType == nil || arr.DType.Kind != 'V' || arr.DType.Fields == nil {
+		return 0, fmt.Errorf("nodes is an array of %s, want structured node records", arr.DType)
+	}
+	if len(arr.Shape) != 1 || arr.Shape[0] < 1 {
+		return 0, fmt.Errorf("nodes has shape %v, want one or more records", arr.Shape)
+	}
+	for _, name := range arr.DType.Names {
+		if !hgbKnownFields[name] {
+			return 0, fmt.Errorf("nodes has an unknown field %q: this node layout is not supported", name)
+		}
+	}
+	f := map[string]*pickle.FieldView{}
+	for _, name := range hgbNeeded {
+		fv, err := arr.Field(name)
+		if err != nil {
+			return 0, fmt.Errorf("nodes: %w", err)
+		}
+		kind := fv.DType().Kind
+		if name == "value" || name == "num_threshold" {
+			if kind != 'f' {
+				return 0, fmt.Errorf("nodes field %s has dtype %s, want float", name, fv.DType())
+			}
+		} else if kind != 'i' && kind != 'u' && kind != 'b' {
+			return 0, fmt.Errorf("nodes field %s has dtype %s, want integer", name, fv.DType())
+		}
+		f[name] = fv
+	}
+	n := arr.Shape[0]
+	if len(e.nodes)+n > math.MaxInt32 {
+		return 0, fmt.Errorf("the model has more than %d tree nodes", math.MaxInt32)
+	}
+
+	// Split bitsets, read only when a categorical split needs them.
+	var nBitsets, bitsBase int
+	loadBitsets := func() error {
+		if bv == nil {
+			return fmt.Errorf("raw_left_cat_bitsets is missing")
+		}
+		ba, ok := bv.(*pickle.NDArray)
+		if !ok {
+			return fmt.Errorf("raw_left_cat_bitsets is a %s, want an array", pickle.TypeName(bv))
+		}
+		if len(ba.Shape) != 2 || ba.Shape[1] != 8 || ba.DType == nil || ba.DType.Kind != 'u' || ba.DType.ItemSize != 4 {
+			return fmt.Errorf("raw_left_cat_bitsets is %s of shape %v, want uint32 of shape (n, 8)", ba.DType, ba.Shape)
+		}
+		nBitsets = ba.Shape[0]
+		if off, ok := bitsets[ba]; ok {
+			bitsBase = off
+			return nil
+		}
+		words, err := ba.Int64s()
+		if err != nil {
+			return fmt.Errorf("raw_left_cat_bitsets: %w", err)
+		}
+		if len(e.bits)+len(words) > math.MaxInt32 {
+			return fmt.Errorf("the model has too many category bitsets")
+		}
+		bitsBase = len(e.bits)
+		bitsets[ba] = bitsBase
+		for _, w := range words {
+			e.bits = append(e.bits, uint32(w))
+		}
+		return nil
+	}
+	bitsLoaded := false
+
+	base := int32(len(e.nodes))
+	for i := range n {
+		nd := hgbNode{cat: -1, known: -1}
+		if f["is_leaf"].Int64(i) != 0 {
+			nd.v = f["value"].Float64(i)
+			nd.left, nd.right, nd.miss = -1, -1, -1
+			e.nodes = append(e.nodes, nd)
+			continue
+		}
+		left, right := f["left"].Int64(i), f["right"].Int64(i)
+		if left <= int64(i) || left >= int64(n) || right <= int64(i) || right >= int64(n) {
+			return 0, fmt.Errorf("node %d has children %d and %d; want indexes after it and below %d (a cycle or a truncated tree)", i, left, right, n)
+		}
+		feat := f["feature_idx"].Int64(i)
+		if feat < 0 || feat >= int64(e.nFeat) {
+			return 0, fmt.Errorf("node %d splits on feature %d; the model has %d features", i, feat, e.nFeat)
+		}
+		nd.v = f["num_threshold"].Float64(i)
+		nd.left, nd.right = base+int32(left), base+int32(right)
+		nd.feat = int32(feat)
+		nd.miss = nd.right
+		if f["missing_go_to_left"].Int64(i) != 0 {
+			nd.miss = nd.left
+		}
+		if f["is_categorical"].Int64(i) != 0 {
+			if known == nil || known[feat] < 0 {
+				return 0, fmt.Errorf("node %d is a categorical split on feature %d, which the bin mapper does not mark categorical", i, feat)
+			}
+			if !bitsLoaded {
+				if err := loadBitsets(); err != nil {
+					return 0, err
+				}
+				bitsLoaded = true
+			}
+			b := f["bitset_idx"].Int64(i)
+			if b < 0 || b >= int64(nBitsets) {
+				return 0, fmt.Errorf("node %d uses category bitset %d; the tree has %d", i, b, nBitsets)
+			}
+			nd.cat = int32(bitsBase + 8*int(b))
+			nd.known = known[feat]
+		}
+		e.nodes = append(e.nodes, nd)
+	}
+	return base, nil
+}
+
+// hgbCategory is the category C's <uint8_t>x gives for a value that is neither NaN
+// nor negative. C leaves out-of-range conversions undefined; scikit-learn's x86-64
+// builds truncate to int32 and keep the low byte, so 257.5 is category 1, and
+// values from 2^31 up (and +inf) convert to int32's "indefinite" 0x80000000,
+// category 0. mlbatch follows those builds.
+func hgbCategory(x float64) uint32 {
+	if x < 1<<31 {
+		return uint32(int32(x)) & 0xff
+	}
+	return 0
+}
+
+// walk returns the leaf value tree root gives for one row.
+func (e *hgbEnsemble) walk(i int32, row []float64) float64 {
+	nodes := e.nodes
+	for {
+		nd := &nodes[i]
+		if nd.left < 0 {
+			return nd.v
+		}
+		x := row[nd.feat]
+		switch {
+		case nd.cat < 0:
+			if x <= nd.v {
+				i = nd.left
+			} else if x == x {
+				i = nd.right
+			} else {
+				i = nd.miss
+			}
+		case x != x || x < 0:
+			i = nd.miss
+		default:
+			c := hgbCategory(x)
+			w, bit := int(c>>5), c&31
+			switch {
+			case e.bits[int(nd.cat)+w]>>bit&1 != 0:
+				i = nd.left
+			case e.bits[int(nd.known)+w]>>bit&1 != 0:
+				i = nd.right
+			default:
+				i = nd.miss
+			}
+		}
+	}
+}
+
+// hgbBlockRows rows are transposed into one row-major block at a time; the block
+// stays in cache while every tree walks it.
+const hgbBlockRows = 128
+
+var hgbBlockPool = sync.Pool{New: func() any { return new([]float64) }}
+
+// raw is _raw_predict: rows x K, row-major.
+func (e *hgbEnsemble) raw(X *Dense) ([]float64, error) {
+	F, K := e.nFeat, e.K
+	if len(X.Cols) != F {
+		return nil, fmt.Errorf("%s takes %d features, got %d", shortName(e.class), F, len(X.Cols))
+	}
+	out := make([]float64, X.Rows*K)
+	for i := range X.Rows {
+		copy(out[i*K:(i+1)*K], e.init)
+	}
+	if len(e.roots) == 0 || X.Rows == 0 {
+		return out, nil
+	}
+	bp := hgbBlockPool.Get().(*[]float64)
+	defer hgbBlockPool.Put(bp)
+	if cap(*bp) < hgbBlockRows*F {
+		*bp = make([]float64, hgbBlockRows*F)
+	}
+	buf := (*bp)[:hgbBlockRows*F]
+	for start := 0; start < X.Rows; start += hgbBlockRows {
+		n := min(hgbBlockRows, X.Rows-start)
+		for j, col := range X.Cols {
+			for r, v := range col[start : start+n] {
+				buf[r*F+j] = v
+			}
+		}
+		acc := out[start*K : (start+n)*K]
+		for t, root := range e.roots {
+			k := t % K
+			for r := range n {
+				acc[r*K+k] += e.walk(root, buf[r*F:(r+1)*F])
+			}
+		}
+	}
+	return out, nil
+}
+
+// Regressor.
+
+func (e *hgbRegressor) targets() (int, bool) { return 1, false }
+
+func (e *hgbRegressor) Outputs(model.LoadOptions) []model.Column { return regressorOutputs(e) }
+
+func (e *hgbRegressor) Predict(X *Dense, _ model.LoadOptions, mem memory.Allocator) ([]arrow.Array, error) {
+	return regressorPredict(e, X, mem)
+}
+
+func (e *hgbRegressor) regress(X *Dense) ([]float64, error) {
+	raw, err := e.raw(X)
+	if err != nil {
+		return nil, err
+	}
+	if e.link == hgbExp {
+		for i, v := range raw {
+			raw[i] = math.Exp(v)
+		}
+	}
+	return raw, nil
+}
+
+// Classifier.
+
+func (e *hgbClassifier) labelsOf() *classes { return e.labels }
+
+func (e *hgbClassifier) Outputs(opts model.LoadOptions) []model.Column {
+	return classifierOutputs(e.labels, opts)
+}
+
+func (e *hgbClassifier) Predict(X *Dense, opts model.LoadOptions, mem memory.Allocator) ([]arrow.Array, error) {
+	return classifierPredict(e, X, opts, mem)
+}
+
+func (e *hgbClassifier) predictProba(X *Dense) ([]float64, error) {
+	raw, err := e.raw(X)
+	if err != nil {
+		return nil, err
+	}
+	if e.K == 1 {
+		// HalfBinomialLoss.predict_proba: proba[:, 1] = expit(raw); proba[:, 0] = 1 - proba[:, 1].
+		p := make([]float64, 2*X.Rows)
+		for i, v := range raw {
+			p1 := 1 / (1 + math.Exp(-v))
+			p[2*i], p[2*i+1] = 1-p1, p1
+		}
+		return p, nil
+	}
+	K := e.K
+	for i := range X.Rows {
+		hgbSoftmaxRow(raw[i*K : (i+1)*K])
+	}
+	return raw, nil
+}
+
+// hgbSoftmaxRow is sklearn.utils.extmath.softmax on one row of a Fortran-ordered
+// array, in place: subtract the row maximum, exponentiate, sum the classes in
+// order, divide.
+func hgbSoftmaxRow(row []float64) {
+	m := row[0]
+	for _, v := range row[1:] {
+		if v > m || v != v {
+			m = v
+		}
+	}
+	s := 0.0
+	for k, v := range row {
+		row[k] = math.Exp(v - m)
+		s += row[k]
+	}
+	for k := range row {
+		row[k] /= s
+	}
+}
