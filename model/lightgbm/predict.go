@@ -99,14 +99,17 @@ func (b *Booster) predictRaw(ctx context.Context, cols [][]float64, rows, iters 
 				}
 				continue
 			}
-			if t.lin == nil {
-				for i := range n {
-					scores[i*k+c] += t.leaves[t.leaf(buf[i*nf:(i+1)*nf])]
+			var leaves [walkGroup]int32
+			i := 0
+			for ; i+walkGroup <= n; i += walkGroup {
+				t.leavesOf(buf, nf, i, &leaves)
+				for g, l := range leaves {
+					scores[(i+g)*k+c] += t.output(l, buf[(i+g)*nf:(i+g+1)*nf])
 				}
-				continue
 			}
-			for i := range n {
-				scores[i*k+c] += t.value(buf[i*nf : (i+1)*nf])
+			for ; i < n; i++ {
+				row := buf[i*nf : (i+1)*nf]
+				scores[i*k+c] += t.output(t.leaf(row), row)
 			}
 		}
 	}

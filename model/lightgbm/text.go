@@ -143,7 +143,10 @@ func (p *parser) parse() (*Booster, error) {
 		kv := map[string]string{}
 		for {
 			l, ok := p.next()
-			if !ok || l == "" {
+			if !ok {
+				return nil, fmt.Errorf("Tree=%d: the text ends inside the tree: the file is truncated", len(b.trees))
+			}
+			if l == "" {
 				break
 			}
 			key, val, found := strings.Cut(l, "=")

@@ -24,21 +24,27 @@ const (
 	kindCat
 )
 
-// node is one internal node. Children >= 0 are node indices, < 0 are ^leaf.
+// node is one internal node. child[0] is the left child, child[1] the right;
+// children >= 0 are node indices, < 0 are ^leaf.
 type node struct {
-	thr     float64
-	feat    int32
-	left    int32
-	right   int32
-	catLo   int32 // kindCat: the node's bitset words are cat[catLo:catHi]
-	catHi   int32
-	kind    uint8
-	nanLeft bool // kindNum: where NaN goes; kindNumZero: default_left
+	thr   float64
+	feat  int32
+	child [2]int32
+	catLo int32 // kindCat: the node's bitset words are cat[catLo:catHi]
+	catHi int32
+	kind  uint8
+	// nanSide is where NaN goes (0 left, 1 right) for kindNum, and where zero
+	// and NaN go for kindNumZero (the default direction).
+	nanSide uint8
 }
 
-// tree is one LightGBM tree in flat arrays. A one-leaf tree has no nodes.
+// tree is one LightGBM tree in flat arrays. nodes holds the split nodes
+// [0, split) followed by one self-looping node per leaf [split, split+leaves):
+// a walk steps until it reaches index split or above, and several rows can be
+// stepped together without a per-row exit test. A one-leaf tree has no nodes.
 type tree struct {
 	nodes  []node
+	split  int32
 	leaves []float64
 	cat    []uint32
 	lin    *linear
@@ -55,7 +61,7 @@ type linear struct {
 }
 
 func (t *tree) hasCat() bool {
-	for i := range t.nodes {
+	for i := range t.nodes[:t.split] {
 		if t.nodes[i].kind == kindCat {
 			return true
 		}
@@ -66,39 +72,90 @@ func (t *tree) hasCat() bool {
 // leaf returns the index of the leaf row reaches. row holds every feature, with
 // values |x| <= kZeroThreshold flushed to 0 (as LightGBM's dense-row reader does).
 func (t *tree) leaf(row []float64) int32 {
-	nodes := t.nodes
-	if len(nodes) == 0 {
+	if len(t.nodes) == 0 {
 		return 0
 	}
 	var i int32
+	for i < t.split {
+		i = t.step(i, row)
+	}
+	return i - t.split
+}
+
+// step moves from node i to the child row goes to (a leaf node stays put).
+func (t *tree) step(i int32, row []float64) int32 {
+	n := &t.nodes[i]
+	return n.child[t.side(n, row[n.feat])]
+}
+
+// side is where x goes at node n: 0 left, 1 right.
+func (t *tree) side(n *node, x float64) uint8 {
+	// Set without a data-dependent branch in the numerical cases (the compiler
+	// emits a flag set).
+	var side uint8
+	switch n.kind {
+	case kindNum:
+		if !(x <= n.thr) {
+			side = 1
+		}
+		if x != x {
+			side = n.nanSide
+		}
+	case kindNumZero:
+		if !(x <= n.thr) {
+			side = 1
+		}
+		if x == 0 || x != x {
+			side = n.nanSide
+		}
+	default:
+		if !t.catLeft(n, x) {
+			side = 1
+		}
+	}
+	return side & 1
+}
+
+// walkGroup is the number of rows walked through a tree in lock step: their
+// independent chains of loads overlap instead of waiting on each other.
+const walkGroup = 8
+
+// leavesOf finds the leaves of rows [r0, r0+walkGroup) of the row-major block
+// buf (nf values per row).
+func (t *tree) leavesOf(buf []float64, nf, r0 int, out *[walkGroup]int32) {
+	var cur [walkGroup]int32
+	var rows [walkGroup][]float64
+	for k := range rows {
+		rows[k] = buf[(r0+k)*nf : (r0+k+1)*nf]
+	}
+	nodes := t.nodes
 	for {
-		n := &nodes[i]
-		x := row[n.feat]
-		var left bool
-		switch n.kind {
-		case kindNum:
-			if x <= n.thr {
-				left = true
-			} else if x != x {
-				left = n.nanLeft
-			}
-		case kindNumZero:
-			if x == 0 || x != x {
-				left = n.nanLeft
+		lowest := t.split
+		for k := range cur {
+			n := &nodes[cur[k]]
+			x := rows[k][n.feat]
+			// The common numerical case inline; the rest through side.
+			var s uint8
+			if n.kind == kindNum {
+				if !(x <= n.thr) {
+					s = 1
+				}
+				if x != x {
+					s = n.nanSide
+				}
 			} else {
-				left = x <= n.thr
+				s = t.side(n, x)
 			}
-		default:
-			left = t.catLeft(n, x)
+			c := n.child[s&1]
+			cur[k] = c
+			lowest = min(lowest, c)
 		}
-		if left {
-			i = n.left
-		} else {
-			i = n.right
+		if lowest >= t.split {
+			break
 		}
-		if i < 0 {
-			return ^i
-		}
+	}
+	for k := range cur {
+		out[k] = cur[k] - t.split
 	}
 }
 
@@ -119,9 +176,8 @@ func (t *tree) catLeft(n *node, x float64) bool {
 	return t.cat[n.catLo+w]>>(c%32)&1 == 1
 }
 
-// value is the tree's output for row.
-func (t *tree) value(row []float64) float64 {
-	l := t.leaf(row)
+// output is the tree's output for row, which reaches leaf l.
+func (t *tree) output(l int32, row []float64) float64 {
 	if t.lin == nil {
 		return t.leaves[l]
 	}
@@ -277,10 +333,11 @@ func (t *tree) parseNodes(kv map[string]string, nl, ncat, nf int) error {
 		}
 	}
 
-	t.nodes = make([]node, n)
+	t.nodes = make([]node, n, n+nl)
+	t.split = int32(n)
 	for i := range t.nodes {
 		d := int8(dt[i])
-		nd := node{thr: thr[i], feat: int32(feat[i]), left: int32(left[i]), right: int32(right[i])}
+		nd := node{thr: thr[i], feat: int32(feat[i]), child: [2]int32{int32(left[i]), int32(right[i])}}
 		defaultLeft := d&2 != 0
 		missing := (d >> 2) & 3
 		switch {
@@ -294,18 +351,42 @@ func (t *tree) parseNodes(kv map[string]string, nl, ncat, nf int) error {
 			nd.catLo, nd.catHi = int32(bounds[int(ci)]), int32(bounds[int(ci)+1])
 		case missing == 1:
 			nd.kind = kindNumZero
-			nd.nanLeft = defaultLeft
+			nd.nanSide = side(defaultLeft)
 		case missing == 2:
 			nd.kind = kindNum
-			nd.nanLeft = defaultLeft
+			nd.nanSide = side(defaultLeft)
 		default:
 			// None (and the unused value 3): NaN is read as 0.
 			nd.kind = kindNum
-			nd.nanLeft = 0 <= thr[i]
+			nd.nanSide = side(0 <= thr[i])
 		}
 		t.nodes[i] = nd
 	}
-	return t.checkShape(nl)
+	if err := t.checkShape(nl); err != nil {
+		return err
+	}
+	// Leaves become self-looping nodes after the splits; children that named
+	// leaf l (as ^l) now name node split+l.
+	for i := range t.nodes {
+		for s, c := range t.nodes[i].child {
+			if c < 0 {
+				t.nodes[i].child[s] = t.split + ^c
+			}
+		}
+	}
+	for l := range int32(nl) {
+		self := t.split + l
+		t.nodes = append(t.nodes, node{child: [2]int32{self, self}})
+	}
+	return nil
+}
+
+// side is 0 for left, 1 for right.
+func side(left bool) uint8 {
+	if left {
+		return 0
+	}
+	return 1
 }
 
 // checkShape verifies that the nodes form a single binary tree rooted at node 0:
@@ -335,11 +416,10 @@ func (t *tree) checkShape(nl int) error {
 		return nil
 	}
 	for i := range t.nodes {
-		if err := ref(i, t.nodes[i].left); err != nil {
-			return err
-		}
-		if err := ref(i, t.nodes[i].right); err != nil {
-			return err
+		for _, c := range t.nodes[i].child {
+			if err := ref(i, c); err != nil {
+				return err
+			}
 		}
 	}
 	// 2(n) child slots, each used once, cover the n-1 non-root nodes and the n+1
