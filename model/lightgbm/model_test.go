@@ -79,7 +79,7 @@ func TestFeatureSources(t *testing.T) {
 	auto := strings.Replace(small, "feature_names=num cat", "feature_names=Column_0 Column_1", 1)
 	for _, c := range []struct {
 		name, mlmodel, text string
-		want               []string // nil: positional
+		want                []string // nil: positional
 	}{
 		{"feature_names", boosterMLmodel, small, []string{"num", "cat"}},
 		{"generated names are positional", boosterMLmodel, auto, nil},

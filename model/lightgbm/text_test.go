@@ -115,22 +115,22 @@ func TestSmallModel(t *testing.T) {
 	}{
 		{0, 0, l0 + one},
 		{0, 2, l0 + one},
-		{0, 2.9, l0 + one},   // truncated to 2
-		{0, -0.5, l0 + one},  // truncated to 0, not negative
-		{0, 40, l0 + one},    // second word
-		{5, 1, l2 + one},     // bit not set
-		{5, 41, l2 + one},    // second word, bit not set
-		{5, 64, l2 + one},    // past the bitset
-		{5, -1, l2 + one},    // negative
+		{0, 2.9, l0 + one},  // truncated to 2
+		{0, -0.5, l0 + one}, // truncated to 0, not negative
+		{0, 40, l0 + one},   // second word
+		{5, 1, l2 + one},    // bit not set
+		{5, 41, l2 + one},   // second word, bit not set
+		{5, 64, l2 + one},   // past the bitset
+		{5, -1, l2 + one},   // negative
 		{5, math.NaN(), l2 + one},
 		{5, 1e10, l2 + one},       // past int32
 		{5, 4294967296, l2 + one}, // 2^32 would wrap to 0 if converted carelessly
 		{1.5, 1, l1 + one},        // on the threshold
 		{math.Nextafter(1.5, 2), 1, l2 + one},
-		{math.NaN(), 1, l1 + one},  // NaN -> 0 -> zero -> default left
-		{0, 1, l1 + one},           // zero -> default left
-		{-3, 1, l1 + one},          // left by comparison
-		{1e-36, 1, l1 + one},       // below kZeroThreshold: zero
+		{math.NaN(), 1, l1 + one}, // NaN -> 0 -> zero -> default left
+		{0, 1, l1 + one},          // zero -> default left
+		{-3, 1, l1 + one},         // left by comparison
+		{1e-36, 1, l1 + one},      // below kZeroThreshold: zero
 		{kZeroThreshold, 1, l1 + one},
 	} {
 		if got := score(t, b, c.num, c.cat); got != c.want {
