@@ -172,6 +172,12 @@ func (b *Binding) CheckTypes(schema *arrow.Schema, m model.Model) error {
 		if !ok || c.Type == nil {
 			continue
 		}
+		if c.Signature {
+			if err := CastAllowed(f.Type, c.Type); err != nil {
+				return mlerr.Errorf(mlerr.Schema, "column %q: the model's signature wants %s: %v", f.Name, c.Type, err)
+			}
+			continue
+		}
 		if IsNumeric(c.Type) && !IsNumeric(f.Type) {
 			return mlerr.Errorf(mlerr.Schema, "column %q is %s, but the model needs %s", f.Name, f.Type, c.Type)
 		}

@@ -22,6 +22,9 @@ type Column struct {
 	Type arrow.DataType
 	// Required is false for optional signature columns.
 	Required bool
+	// Signature is true when Type comes from the MLflow signature, so MLflow's
+	// own cast rules apply to the input column (see batch.CastAllowed).
+	Signature bool
 }
 
 // Features is the model's view of one input batch: one array per model input, in
@@ -194,7 +197,7 @@ func SignatureInputs(mm *MLmodel) ([]Column, error) {
 		}
 		cols := make([]Column, ts.Shape[1])
 		for i := range cols {
-			cols[i] = Column{Type: typ, Required: true}
+			cols[i] = Column{Type: typ, Required: true, Signature: true}
 		}
 		return cols, nil
 	}
@@ -204,7 +207,7 @@ func SignatureInputs(mm *MLmodel) ([]Column, error) {
 		if err != nil {
 			return nil, fmt.Errorf("signature column %q: %w", c.Name, err)
 		}
-		cols[i] = Column{Name: c.Name, Type: typ, Required: c.Required}
+		cols[i] = Column{Name: c.Name, Type: typ, Required: c.Required, Signature: true}
 	}
 	return cols, nil
 }

@@ -294,14 +294,20 @@ func openInput(o *scoreOptions, m model.Model, mem memory.Allocator) (readers.Re
 	return src, b, nil
 }
 
-// featureTypes lists the CSV columns that were inferred as text but feed a model
-// input that takes numbers: they are read as that type instead, so a bad cell is
-// reported with its row and column rather than the whole column being refused.
+// featureTypes lists the CSV columns to parse as the model's type rather than the
+// inferred one. A CSV cell has no type of its own, so a signature column is always
+// parsed as the signature's type (a "1.5" in a long column is then a bad cell, as
+// MLflow would refuse it). Other model columns are re-read only when inferred as
+// text but fed to a model that takes numbers, so a bad cell is reported with its
+// row and column rather than the whole column being refused.
 func featureTypes(schema *arrow.Schema, m model.Model, b *batch.Binding) map[string]arrow.DataType {
 	types := map[string]arrow.DataType{}
 	for i, c := range m.Inputs() {
 		f, ok := b.FeatureField(schema, i)
-		if ok && c.Type != nil && batch.IsNumeric(c.Type) && !batch.IsNumeric(f.Type) {
+		if !ok || c.Type == nil || arrow.TypeEqual(f.Type, c.Type) {
+			continue
+		}
+		if c.Signature || (batch.IsNumeric(c.Type) && !batch.IsNumeric(f.Type)) {
 			types[f.Name] = c.Type
 		}
 	}
