@@ -54,6 +54,12 @@ type booster struct {
 	catSets    [][]int32 // sorted category sets of categorical splits
 	layerEnds  []int     // trees in the first i+1 boosting rounds
 
+	// The fixed-depth layout of numerical trees, for rows without NaN.
+	fixed      []fixedNode
+	fixedLeaf  []float32 // leaf value of each fixed node
+	fixedStart []int32   // root of each tree in fixed
+	fixedDepth []int32   // steps to walk; 0 when the tree uses the general walk
+
 	// gblinear: weights[f*numOutput+g], bias at weights[numFeature*numOutput+g].
 	weights []float32
 
@@ -119,6 +125,7 @@ func build(raw *rawModel) (*booster, error) {
 		if err := b.buildTrees(raw); err != nil {
 			return nil, err
 		}
+		b.buildFixed()
 	case "gblinear":
 		b.kind = kindLinear
 		want := (b.numFeature + 1) * b.numOutput

@@ -484,10 +484,11 @@ func (m *xgbModel) checkFinite(cols [][]float64) error {
 func (m *xgbModel) margins(ctx context.Context, cols [][]float64, rows int) []float32 {
 	b := m.b
 	nf, ng := b.numFeature, b.numOutput
+	stride := nf + 1
 	out := make([]float32, rows*ng)
-	buf := getRowBuf(blockRows * nf)
+	buf := getRowBuf(blockRows*stride + blockRows)
 	defer rowBufs.Put(buf)
-	X := buf.x
+	X, leaves := buf.x[:blockRows*stride], buf.x[blockRows*stride:]
 	checkMissing := !math.IsNaN(float64(m.missing))
 	nan := float32(math.NaN())
 	for start, blk := 0, 0; start < rows; start, blk = start+blockRows, blk+1 {
@@ -496,25 +497,34 @@ func (m *xgbModel) margins(ctx context.Context, cols [][]float64, rows int) []fl
 		}
 		n := min(blockRows, rows-start)
 		// Transpose the block into row-major float32, as numpy's astype would.
+		nanFree := true
 		for j, col := range cols {
 			for r, v := range col[start : start+n] {
-				X[r*nf+j] = float32(v)
+				f := float32(v)
+				if f != f {
+					nanFree = false
+				}
+				X[r*stride+j] = f
 			}
 		}
+		for r := range n {
+			X[r*stride+nf] = 0
+		}
 		if checkMissing {
-			for i, v := range X[:n*nf] {
-				if v == m.missing {
+			for i, v := range X[:n*stride] {
+				if v == m.missing && i%stride != nf {
 					X[i] = nan
+					nanFree = false
 				}
 			}
 		}
 		o := out[start*ng : (start+n)*ng]
 		if b.kind == kindLinear {
-			b.linearMargins(X, n, o)
+			b.linearMargins(X, stride, n, o)
 			continue
 		}
 		b.initMargins(o, n)
-		b.addTrees(X, n, o, m.treeEnd, m.inplace)
+		b.addTrees(X, stride, n, nanFree, o, m.treeEnd, m.inplace, leaves)
 	}
 	return out
 }
