@@ -55,7 +55,7 @@ func TestLoadErrors(t *testing.T) {
 		{"unknown class", strings.Replace(boosterMLmodel, "lightgbm.basic.Booster", "lightgbm.dask.DaskLGBMClassifier", 1),
 			map[string]string{"model.lgb": small}, "model_class \"lightgbm.dask.DaskLGBMClassifier\" is not supported"},
 		{"pickle as booster", boosterMLmodel, map[string]string{"model.lgb": "\x80\x04\x95\x00"}, "the file is a pickle"},
-		{"bad text", boosterMLmodel, map[string]string{"model.lgb": "hello"}, "no trees"},
+		{"bad text", boosterMLmodel, map[string]string{"model.lgb": "hello"}, "not a LightGBM text model"},
 		{"signature width", boosterMLmodel + "signature:\n  inputs: '[{\"type\": \"double\", \"name\": \"a\"}]'\n",
 			map[string]string{"model.lgb": small}, "signature has 1 input columns but the model was trained on 2 features"},
 	} {

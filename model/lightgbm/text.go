@@ -102,9 +102,17 @@ func (p *parser) next() (string, bool) {
 }
 
 func (p *parser) parse() (*Booster, error) {
+	// The first line names the boosting type; LightGBM's model file loader
+	// accepts only "tree".
+	first, ok := p.next()
+	for ok && first == "" {
+		first, ok = p.next()
+	}
+	if !ok || first != "tree" {
+		return nil, fmt.Errorf("not a LightGBM text model: the first line is %q, want \"tree\"", clip(first))
+	}
 	header := map[string]string{}
 	var line string
-	var ok bool
 	// Header: key=value lines (and bare keys such as "tree" and
 	// "average_output") up to the first tree.
 	for {

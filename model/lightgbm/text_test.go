@@ -155,8 +155,10 @@ func TestParseErrors(t *testing.T) {
 	for _, c := range []struct {
 		name, text, want string
 	}{
-		{"empty", "", "no trees"},
-		{"pickle", "\x80\x04\x95", "no trees"},
+		{"empty", "", "not a LightGBM text model"},
+		{"no trees", "tree\nversion=v4\n", "no trees"},
+		{"pickle", "\x80\x04\x95", "not a LightGBM text model"},
+		{"no tree line", strings.TrimPrefix(small, "tree\n"), "first line is \"version=v4\""},
 		{"no version", replace("version=v4\n", ""), "no version line"},
 		{"future version", replace("version=v4", "version=v5"), `version "v5" is not supported`},
 		{"no num_class", replace("num_class=1\n", ""), "no num_class"},

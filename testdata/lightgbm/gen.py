@@ -339,12 +339,16 @@ class Reference:
             return ("ova", int(params["num_class"]), lgb_atof(params["sigmoid"]))
         raise ValueError("objective " + name)
 
-    def predict(self, raw_row, trace=None):
+    def predict(self, raw_row, trace=None, num_iteration=-1):
         # LGBM_BoosterPredictForMat: RowPairFunctionFromDenseMatric keeps only
         # |x| > kZeroThreshold or NaN; the predict buffer is zero elsewhere.
         row = [x if (math.fabs(x) > KZT or math.isnan(x)) else 0.0 for x in raw_row]
         out = [0.0] * self.num_tree_per_iteration
-        for i in range(self.num_iteration_for_pred):
+        # GBDT::InitPredict: num_iteration > 0 limits the iterations used.
+        iters = self.num_iteration_for_pred
+        if num_iteration > 0:
+            iters = min(num_iteration, iters)
+        for i in range(iters):
             for k in range(self.num_tree_per_iteration):
                 t = i * self.num_tree_per_iteration + k
                 tr = set()
@@ -352,7 +356,7 @@ class Reference:
                 if trace is not None:
                     trace.update((t,) + x for x in tr)
         if self.average_output:
-            out = [o / self.num_iteration_for_pred for o in out]
+            out = [o / iters for o in out]
         obj = self.objective
         if obj[0] == "sqrt":
             out[0] = cpp_sign(out[0]) * out[0] * out[0]
@@ -803,7 +807,7 @@ def mlflow_folder(path, spec, data_name, data, model_class):
     else:
         mlflow_version = "2.16.2" if spec.mlflow == "2" else "3.1.0"
         pins = ["mlflow==" + mlflow_version, "lightgbm==" + lgb_version, "numpy==1.26.4",
-                "pandas==2.2.2", "scikit-learn==1.5.1", "scipy==1.13.1"]
+                "pandas==2.2.2", "scikit-learn==1.2.1", "scipy==1.13.1"]
         if model_class != "lightgbm.basic.Booster":
             pins.insert(1, "cloudpickle==3.0.0")
         files["requirements.txt"] = "\n".join(pins)
@@ -912,67 +916,252 @@ SPECS = [
 ]
 
 
+# --------------------------------------------------------------------------
+# scikit-learn API models (model.pkl)
+
+
+def fake_lightgbm():
+    """Stand-ins for lightgbm.basic.Booster and lightgbm.sklearn's estimators,
+    registered under LightGBM's module names so that pickle (and cloudpickle)
+    refer to them by name, as they do to the real classes. They pickle the way
+    LightGBM's do: the Booster's __getstate__ puts the model text under
+    "_handle" (LightGBM 4; "handle" before), estimators pickle their __dict__
+    plus scikit-learn's _sklearn_version."""
+    import types
+    basic = types.ModuleType("lightgbm.basic")
+    sk = types.ModuleType("lightgbm.sklearn")
+    pkg = types.ModuleType("lightgbm")
+
+    class Booster:
+        def __init__(self, state):
+            self.state = state
+
+        def __getstate__(self):
+            return self.state
+
+    class LGBMModel:
+        def __init__(self, state):
+            self.__dict__.update(state)
+
+        def __getstate__(self):
+            state = dict(self.__dict__)
+            state["_sklearn_version"] = "1.2.1"
+            return state
+
+    class LGBMClassifier(LGBMModel):
+        pass
+
+    class LGBMRegressor(LGBMModel):
+        pass
+
+    class LGBMRanker(LGBMModel):
+        pass
+
+    Booster.__module__ = "lightgbm.basic"
+    Booster.__qualname__ = Booster.__name__ = "Booster"
+    basic.Booster = Booster
+    for c in (LGBMModel, LGBMClassifier, LGBMRegressor, LGBMRanker):
+        c.__module__ = "lightgbm.sklearn"
+        c.__qualname__ = c.__name__
+        setattr(sk, c.__name__, c)
+    pkg.basic, pkg.sklearn = basic, sk
+    sys.modules.update({"lightgbm": pkg, "lightgbm.basic": basic, "lightgbm.sklearn": sk})
+    return basic, sk
+
+
+def sklearn_pickle(cls_name, text, spec, *, labels, handle_key, best_iteration, protocol,
+                   objective=None):
+    """The bytes mlflow.lightgbm.save_model writes for a fitted LGBM* estimator:
+    cloudpickle.dump of the estimator."""
+    import collections
+    import cloudpickle
+    import numpy as np
+    from sklearn.preprocessing import LabelEncoder
+    basic, sk = fake_lightgbm()
+    obj_name = (spec.objective or "custom").split(" ")[0]
+    best_score = collections.defaultdict(collections.OrderedDict)
+    if best_iteration > 0:
+        best_score["valid_0"]["multi_logloss" if spec.num_class > 1 else "l2"] = 0.3141592653589793
+    params = {"objective": obj_name, "num_leaves": 31, "learning_rate": 0.1, "verbose": -1,
+              "num_iterations": spec.iterations}
+    if spec.num_class > 1:
+        params["num_class"] = spec.num_class
+    bstate = {handle_key: text, "_network": False, "_Booster__need_reload_eval_info": True,
+              "_train_data_name": "training", "_Booster__attr": {},
+              "_Booster__set_objective_to_none": False, "best_iteration": best_iteration,
+              "best_score": best_score, "pandas_categorical": None, "params": params,
+              "_Booster__num_class": spec.num_class, "_Booster__init_predictor": None,
+              "_Booster__inner_predict_buffer": [None], "_Booster__is_predicted_cur_iter": [False],
+              "_Booster__num_inner_eval": 0, "_Booster__name_inner_eval": None,
+              "_Booster__higher_better_inner_eval": None}
+    booster = basic.Booster(bstate)
+    state = {"boosting_type": "gbdt", "objective": None, "num_leaves": 31, "max_depth": -1,
+             "learning_rate": 0.1, "n_estimators": spec.iterations, "subsample_for_bin": 200000,
+             "min_split_gain": 0.0, "min_child_weight": 0.001, "min_child_samples": 20,
+             "subsample": 1.0, "subsample_freq": 0, "colsample_bytree": 1.0, "reg_alpha": 0.0,
+             "reg_lambda": 0.0, "random_state": 42, "n_jobs": None, "importance_type": "split",
+             "_Booster": booster, "_evals_result": {"valid_0": collections.OrderedDict()} if best_iteration else {},
+             "_best_score": best_score, "_best_iteration": best_iteration,
+             "_other_params": {"verbose": -1}, "_objective": obj_name, "class_weight": None,
+             "_class_weight": None, "_class_map": None, "_n_features": spec.n_features,
+             "_n_features_in": spec.n_features, "_classes": None, "_n_classes": -1, "verbose": -1}
+    if labels is not None:
+        le = LabelEncoder().fit(labels)
+        state["_le"] = le
+        state["_class_map"] = dict(zip(le.classes_, le.transform(le.classes_)))
+        state["_classes"] = le.classes_
+        state["_n_classes"] = len(le.classes_)
+    if objective is not None:
+        state["objective"] = state["_objective"] = objective
+    state["fitted_"] = True
+    est = getattr(sk, cls_name)(state)
+    return cloudpickle.dumps(est, protocol=protocol)
+
+
+SK_CASES = [
+    dict(spec=Spec("sk_classifier_binary_v4", version="v4", objective="binary sigmoid:1", n_features=4,
+                   feature_names=["tenure", "charges", "calls", "age"], iterations=5, seed=31,
+                   description="LGBMClassifier, binary, string labels no/yes, cloudpickle protocol 5, "
+                               "Booster state under _handle (LightGBM 4)"),
+         cls="LGBMClassifier", labels=["no", "yes", "no"], handle_key="_handle", best_iteration=0, protocol=5),
+    dict(spec=Spec("sk_classifier_multiclass_v3", version="v3", objective="multiclass num_class:3",
+                   num_class=3, n_features=4, iterations=5, seed=32, signature="unnamed",
+                   description="LGBMClassifier, 3 classes with int labels 3/5/9, early stopping "
+                               "(best_iteration=3 of 5), Booster state under handle (LightGBM 3), "
+                               "pickle protocol 4, unnamed signature"),
+         cls="LGBMClassifier", labels=[9, 3, 5], handle_key="handle", best_iteration=3, protocol=4),
+    dict(spec=Spec("sk_regressor_v4", version="v4", objective="regression", n_features=3,
+                   feature_names=["sqft", "rooms", "year"], iterations=4, seed=33, signature=None,
+                   description="LGBMRegressor, no signature (feature_names from the booster)"),
+         cls="LGBMRegressor", labels=None, handle_key="_handle", best_iteration=0, protocol=5),
+]
+
+
+def custom_objective(y_true, y_pred):
+    """A callable objective: cloudpickle stores it by value (its code)."""
+    return y_pred - y_true, [1.0] * len(y_pred)
+
+
+def write_error_cases():
+    """Model folders that must fail to load, with the reason."""
+    errors = []
+    spec = Spec("bad/sk_custom_objective", version="v4", objective="binary sigmoid:1", n_features=2,
+                feature_names=["a", "b"], iterations=1, seed=41)
+    trees, text, ref, rows = build(spec)
+    # A function defined here: cloudpickle pickles it by value, naming its own
+    # helpers (code objects, cells) in the pickle.
+    custom_objective.__module__ = "__main__"
+    data = sklearn_pickle("LGBMClassifier", text, spec, labels=[0, 1], handle_key="_handle",
+                          best_iteration=0, protocol=5, objective=custom_objective)
+    mlflow_folder(os.path.join(HERE, spec.name), spec, "model.pkl", data, "lightgbm.sklearn.LGBMClassifier")
+    errors.append({"name": "sk_custom_objective", "model_dir": spec.name, "kind": "model_load",
+                   "want": "custom objective",
+                   "description": "LGBMClassifier with a callable objective, pickled by value: fails closed"})
+    return errors
+
+
+def build(spec):
+    builder = Builder(spec)
+    trees = []
+    for it in range(spec.iterations):
+        for k in range(spec.num_class):
+            trees.append(builder.tree(k if spec.num_class > 1 else None, spec.linear))
+    text = model_text(spec, trees, builder.pools)
+    ref = Reference(text)
+    assert len(ref.trees) == len(trees)
+    rng = random.Random(spec.seed * 7919)
+    rows = build_rows(spec, builder, trees, rng)
+    coverage(ref, rows, trees)
+    return trees, text, ref, rows
+
+
+def write_case(spec, data_name, data, model_class, rows, out_cols, out_rows, **extra):
+    d = os.path.join(HERE, spec.name)
+    mlflow_folder(os.path.join(d, "model"), spec, data_name, data, model_class)
+    names = spec.feature_names or ["Column_%d" % i for i in range(spec.n_features)]
+    positional = spec.signature in ("unnamed", "tensor") or (
+        spec.signature is None and spec.feature_names is None)
+    if positional:
+        header, in_rows = names, rows
+    else:
+        # named: an extra id column, features in reverse order
+        order = list(reversed(range(spec.n_features)))
+        header = ["row_id"] + [names[f] for f in order]
+        in_rows = [[float(i + 1)] + [r[f] for f in order] for i, r in enumerate(rows)]
+    write_csv(os.path.join(d, "input.csv"), header, in_rows)
+    lines = [",".join(out_cols)] + [",".join(v if isinstance(v, str) else fmt_cell(v) for v in r)
+                                    for r in out_rows]
+    write(os.path.join(d, "expected.csv"), "\n".join(lines) + "\n")
+    case = {
+        "name": spec.name,
+        "model_dir": spec.name + "/model",
+        "input": spec.name + "/input.csv",
+        "golden": spec.name + "/expected.csv",
+        "columns": out_cols,
+        "version": spec.version,
+        "objective": spec.objective,
+        "num_class": spec.num_class,
+        "rows": len(rows),
+        "model_class": model_class if (spec.model_class and spec.mlflow != "1") else None,
+        "mlflow": spec.mlflow,
+        "feature_source": ("position" if positional else
+                           ("signature" if spec.signature else "feature_names")),
+        "features": names,
+        "description": spec.description,
+        "tolerance": {"rel": 1e-9},
+    }
+    case.update(extra)
+    return case
+
+
 def main():
-    out_root = HERE
     cases = []
     for spec in SPECS:
-        builder = Builder(spec)
-        trees = []
-        for it in range(spec.iterations):
-            for k in range(spec.num_class):
-                trees.append(builder.tree(k if spec.num_class > 1 else None, spec.linear))
-        text = model_text(spec, trees, builder.pools)
-        ref = Reference(text)
-        assert len(ref.trees) == len(trees)
-        rng = random.Random(spec.seed * 7919)
-        rows = build_rows(spec, builder, trees, rng)
-        coverage(ref, rows, trees)
+        trees, text, ref, rows = build(spec)
         preds = [ref.predict(r) for r in rows]
-
-        d = os.path.join(out_root, spec.name)
-        mlflow_folder(os.path.join(d, "model"), spec, "model.lgb", text, "lightgbm.basic.Booster")
-        names = spec.feature_names or ["Column_%d" % i for i in range(spec.n_features)]
-        positional = spec.signature in ("unnamed", "tensor") or (
-            spec.signature is None and spec.feature_names is None)
-        if positional:
-            header, in_rows = names, rows
-        else:
-            # named: an extra id column, features in reverse order
-            order = list(reversed(range(spec.n_features)))
-            header = ["row_id"] + [names[f] for f in order]
-            in_rows = [[float(i + 1)] + [r[f] for f in order] for i, r in enumerate(rows)]
-        write_csv(os.path.join(d, "input.csv"), header, in_rows)
         out_cols = ["prediction"] if spec.num_class == 1 else ["prediction_%d" % k for k in range(spec.num_class)]
-        write_csv(os.path.join(d, "expected.csv"), out_cols, preds)
-        cases.append({
-            "name": spec.name,
-            "model_dir": spec.name + "/model",
-            "input": spec.name + "/input.csv",
-            "golden": spec.name + "/expected.csv",
-            "columns": out_cols,
-            "version": spec.version,
-            "objective": spec.objective,
-            "num_class": spec.num_class,
-            "trees": len(trees),
-            "rows": len(rows),
-            "model_class": "lightgbm.basic.Booster" if spec.model_class else None,
-            "mlflow": spec.mlflow,
-            "feature_source": ("position" if positional else
-                               ("signature" if spec.signature else "feature_names")),
-            "features": names,
-            "description": spec.description,
-            "tolerance": {"rel": 1e-9},
-        })
+        cases.append(write_case(spec, "model.lgb", text, "lightgbm.basic.Booster", rows, out_cols, preds,
+                                trees=len(trees)))
+    for sc in SK_CASES:
+        spec = sc["spec"]
+        trees, text, ref, rows = build(spec)
+        text += "\npandas_categorical:null\n" if "pandas_categorical" not in text else ""
+        data = sklearn_pickle(sc["cls"], text, spec, labels=sc["labels"], handle_key=sc["handle_key"],
+                              best_iteration=sc["best_iteration"], protocol=sc["protocol"])
+        # LGBMModel.predict -> Booster.predict(num_iteration=None) -> best_iteration
+        preds = [ref.predict(r, num_iteration=sc["best_iteration"]) for r in rows]
+        model_class = "lightgbm.sklearn." + sc["cls"]
+        extra = {"trees": len(trees), "best_iteration": sc["best_iteration"]}
+        if sc["labels"] is None:
+            out_cols, out_rows = ["prediction"], preds
+        else:
+            classes = sorted(set(sc["labels"]))
+            out_cols = ["prediction"] + ["proba_%s" % c for c in classes]
+            out_rows = []
+            for p in preds:
+                proba = [1.0 - p[0], p[0]] if spec.num_class == 1 else p
+                best = 0
+                for j in range(1, len(proba)):  # numpy argmax: the first maximum
+                    if proba[j] > proba[best]:
+                        best = j
+                out_rows.append([str(classes[best])] + proba)
+            extra["labels"] = "string" if isinstance(classes[0], str) else "int64"
+            extra["classes"] = classes
+        cases.append(write_case(spec, "model.pkl", data, model_class, rows, out_cols, out_rows, **extra))
+    errors = write_error_cases()
     manifest = {
         "conventions": {
             "paths": "relative to testdata/lightgbm/",
             "numbers": "CSV cells are Python repr(float); an empty cell is NaN (a null)",
+            "labels": "cases with `labels` are classifiers scored with proba: `prediction` holds the "
+                      "label (compare exactly), proba_<label> the probabilities",
             "tolerance": "|got - want| <= rel * |want|; NaN equals NaN",
             "reference": "gen.py's Reference evaluator (from LightGBM's C++ sources)",
         },
         "cases": cases,
+        "errors": errors,
     }
-    write(os.path.join(out_root, "cases.json"), json.dumps(manifest, indent=2) + "\n")
+    write(os.path.join(HERE, "cases.json"), json.dumps(manifest, indent=2) + "\n")
     print("wrote %d cases" % len(cases))
 
 
