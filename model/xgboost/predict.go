@@ -8,7 +8,15 @@ import (
 // blockRows is how many rows are transposed into the row-major buffer and
 // pushed through every tree together. 256 rows x 13 features is 14 KB: the
 // block and one tree stay in L1/L2 while each tree is applied to the block.
+// Very wide models take fewer rows per block (blockRowsFor).
 const blockRows = 256
+
+// blockFloats bounds a block buffer (4 MB of float32).
+const blockFloats = 1 << 20
+
+func blockRowsFor(stride int) int {
+	return max(1, min(blockRows, blockFloats/stride))
+}
 
 // A block is rows x stride float32, row-major, stride = numFeature+1: the extra
 // slot of every row holds 0 and is the feature that the fixed-depth layout's

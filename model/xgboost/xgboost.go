@@ -76,7 +76,7 @@ func load(mm *model.MLmodel, opts model.LoadOptions) (model.Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	b, err := Decode(data)
+	b, err := decodeSafe(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -109,18 +109,24 @@ func Format(data []byte) string {
 	return "binary"
 }
 
-// Decode reads a model file in any of XGBoost's formats, detected from its
+// decodeSafe reads a model file in any of XGBoost's formats, detected from its
 // bytes: JSON ({"), UBJSON ({ and a UBJSON marker) or the old binary format
 // (binf header or none).
-func Decode(data []byte) (b *booster, err error) {
+func decodeSafe(data []byte) (b *booster, err error) {
 	defer func() {
-		// The decoders check every length and index; this is a last guard so a
-		// bug can never turn hostile bytes into a crash.
+		// The decoders check every length and index (and the fuzzers call decode
+		// without this guard); this is a last line so that a bug can never turn
+		// hostile bytes into a crash of the whole run.
 		if r := recover(); r != nil {
 			b, err = nil, fmt.Errorf("invalid xgboost model: %v", r)
 		}
 	}()
+	return decode(data)
+}
+
+func decode(data []byte) (*booster, error) {
 	var raw *rawModel
+	var err error
 	switch Format(data) {
 	case "json":
 		doc, err := parseJSON(data)
@@ -486,16 +492,17 @@ func (m *xgbModel) margins(ctx context.Context, cols [][]float64, rows int) []fl
 	nf, ng := b.numFeature, b.numOutput
 	stride := nf + 1
 	out := make([]float32, rows*ng)
-	buf := getRowBuf(blockRows*stride + blockRows)
+	per := blockRowsFor(stride)
+	buf := getRowBuf(per*stride + per)
 	defer rowBufs.Put(buf)
-	X, leaves := buf.x[:blockRows*stride], buf.x[blockRows*stride:]
+	X, leaves := buf.x[:per*stride], buf.x[per*stride:]
 	checkMissing := !math.IsNaN(float64(m.missing))
 	nan := float32(math.NaN())
-	for start, blk := 0, 0; start < rows; start, blk = start+blockRows, blk+1 {
+	for start, blk := 0, 0; start < rows; start, blk = start+per, blk+1 {
 		if blk%64 == 63 && ctx.Err() != nil {
 			return out
 		}
-		n := min(blockRows, rows-start)
+		n := min(per, rows-start)
 		// Transpose the block into row-major float32, as numpy's astype would.
 		nanFree := true
 		for j, col := range cols {

@@ -679,11 +679,34 @@ def feature_source(c):
     return "feature_names" if b.feature_names else "position"
 
 
+def write_seeds():
+    """Tiny models in every format: seeds for the Go fuzzers (FuzzLoadJSON,
+    FuzzLoadUBJSON, FuzzLoadBinary), small enough to mutate quickly."""
+    d = os.path.join(HERE, "seeds")
+    X, y = IRIS_X.iloc[:, :2], (IRIS_Y == 1).astype(int)
+    tiny = train({"objective": "binary:logistic", "max_depth": 2, "eta": 0.5}, X, y, 2)
+    multi = train({"objective": "multi:softprob", "num_class": 3, "max_depth": 1, "eta": 0.5}, X, IRIS_Y, 1)
+    dart = train({"booster": "dart", "max_depth": 1, "rate_drop": 0.5, "skip_drop": 0.0}, X, IRIS_Y, 2)
+    lin = train({"booster": "gblinear", "num_class": 3, "objective": "multi:softmax"}, X, IRIS_Y, 1)
+    cat_train = CAT_X[["alcohol", CAT_COL]].copy()
+    cat_train[CAT_COL] = pd.Categorical(cat_train[CAT_COL].astype(int), categories=list(range(6)))
+    cat = xgb.train({"tree_method": "hist", "max_depth": 2, "max_cat_to_onehot": 1, "nthread": 1, "seed": 0},
+                    xgb.DMatrix(cat_train, label=CAT_Y, enable_categorical=True, nthread=1), 1)
+    for name, m, exts in (("tiny", tiny, ("json", "ubj", "bin")), ("multi", multi, ("json", "ubj", "bin")),
+                          ("dart", dart, ("json", "ubj", "bin")), ("linear", lin, ("json", "ubj", "bin")),
+                          ("categorical", cat, ("json", "ubj"))):
+        for ext in exts:
+            path = os.path.join(d, name + "." + ext)
+            os.makedirs(d, exist_ok=True)
+            m.save_model(path)
+
+
 def main():
-    for d in (MODELS, INPUTS):
+    for d in (MODELS, INPUTS, os.path.join(HERE, "seeds")):
         if os.path.exists(d):
             shutil.rmtree(d)
     build_cases()
+    write_seeds()
 
     inputs = {}
     for ds in sorted({c["dataset"] for c in CASES}):
