@@ -5,14 +5,21 @@
 //
 // The flavor's data file is model.lgb, LightGBM's text model (Booster.save_model),
 // when model_class is lightgbm.basic.Booster or absent (MLflow 1.x wrote no
-// model_class and logged only Boosters). ParseText reads text format versions v2,
-// v3 and v4: the header (num_class, num_tree_per_iteration, max_feature_idx,
-// objective with its parameters, average_output, feature_names), the Tree=
-// blocks up to "end of trees" (numerical and categorical splits, linear trees,
-// one-leaf trees) and the pandas_categorical line; feature importances and
-// parameters are ignored. The scikit-learn API classes (LGBMClassifier,
-// LGBMRegressor, LGBMRanker) are pickled to model.pkl; see sklearn.go for what
-// is supported.
+// model_class and logged only Boosters; a pickle is recognised by its content).
+// ParseText reads text format versions v2, v3 and v4: the "tree" line, the header
+// (num_class, num_tree_per_iteration, max_feature_idx, objective with its
+// parameters, average_output, feature_names, tree_sizes), the Tree= blocks up to
+// "end of trees" (numerical and categorical splits, linear trees, one-leaf trees)
+// and the pandas_categorical line; feature importances and parameters are
+// ignored.
+//
+// The scikit-learn API classes (LGBMClassifier, LGBMRegressor, LGBMRanker) are
+// cloudpickled to model.pkl. They are decoded with the safe reader in
+// model/pickle, which builds only those classes, lightgbm.basic.Booster, the
+// LabelEncoder and a few inert helpers; anything else (a callable objective
+// pickled by value, a custom class) fails closed. The Booster's pickled state
+// holds the whole text model (under _handle since LightGBM 4, handle before) and
+// best_iteration, which predict honours like Booster.predict(num_iteration=None).
 //
 // # Prediction
 //

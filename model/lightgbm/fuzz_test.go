@@ -40,3 +40,21 @@ func FuzzParseText(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeSklearn feeds the scikit-learn model decoder arbitrary pickles (seeds
+// in testdata/fuzz/FuzzDecodeSklearn: the fixtures' model.pkl files).
+func FuzzDecodeSklearn(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) {
+		est, err := decodeSklearn(data)
+		if err != nil {
+			return
+		}
+		b := est.booster
+		if est.iters < 0 || est.iters > b.numIter {
+			t.Fatalf("iterations %d of %d", est.iters, b.numIter)
+		}
+		if est.classes != nil && len(est.classes.names) != max(b.NumClass, 2) {
+			t.Fatalf("%d classes for %d scores", len(est.classes.names), b.NumClass)
+		}
+	})
+}

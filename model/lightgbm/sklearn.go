@@ -146,9 +146,6 @@ func buildSklearn(obj *pickle.Object) (*estimator, error) {
 	if len(cls.names) != want {
 		return nil, fmt.Errorf("%d classes but the booster scores %d", len(cls.names), want)
 	}
-	if !b.Objective.Classifier() {
-		return nil, fmt.Errorf("objective %q does not give class probabilities", b.Objective.Text)
-	}
 	est.classes = cls
 	return est, nil
 }
