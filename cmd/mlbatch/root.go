@@ -10,7 +10,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mlbatch/mlbatch/internal/mlerr"
-	_ "github.com/mlbatch/mlbatch/model/sklearn" // registers the sklearn flavor
+	_ "github.com/mlbatch/mlbatch/model/lightgbm" // registers the lightgbm flavor
+	_ "github.com/mlbatch/mlbatch/model/sklearn"  // registers the sklearn flavor
+	_ "github.com/mlbatch/mlbatch/model/xgboost"  // registers the xgboost flavor
 )
 
 const exitCodesHelp = `Exit codes:
