@@ -255,8 +255,8 @@ func newModel(b *booster, class string, kind api, mm *model.MLmodel, opts model.
 		// set, all trees otherwise, and never for gblinear.
 		if s, ok := b.attributes["best_iteration"]; ok && b.kind != kindLinear {
 			best, err := strconv.Atoi(strings.TrimSpace(s))
-			if err != nil || best < 0 {
-				return nil, fmt.Errorf("invalid best_iteration attribute %q", printable(s))
+			if err != nil || best < 0 || best > len(b.layerEnds) {
+				return nil, fmt.Errorf("best_iteration attribute %q does not name one of the %d boosting rounds", printable(s), len(b.layerEnds))
 			}
 			if m.treeEnd, err = b.treeEndFor(best + 1); err != nil {
 				return nil, err
