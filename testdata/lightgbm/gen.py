@@ -1114,6 +1114,27 @@ def write_case(spec, data_name, data, model_class, rows, out_cols, out_rows, **e
     return case
 
 
+def readme(cases, errors):
+    out = ["# LightGBM fixtures", "",
+           "Written by `gen.py` (`/usr/bin/python3 testdata/lightgbm/gen.py`; deterministic, no",
+           "LightGBM needed). Each case is an MLflow model folder `<case>/model`, an input",
+           "`<case>/input.csv` and the expected output `<case>/expected.csv`, computed by gen.py's",
+           "own evaluator written from LightGBM's C++ sources. `cases.json` is the machine-readable",
+           "list; CSV numbers are Python `repr(float)`, empty cells are NaN. Tolerance: 1e-9",
+           "relative; labels exact.", "",
+           "| case | text | objective | model_class | features | what it covers |",
+           "| --- | --- | --- | --- | --- | --- |"]
+    for c in cases:
+        out.append("| %s | %s | %s | %s | %s | %s |" % (
+            c["name"], c["version"], c["objective"] or "(none)",
+            (c["model_class"] or "(absent)").replace("lightgbm.", ""), c["feature_source"],
+            c["description"]))
+    out += ["", "Models that must fail to load (`errors` in cases.json):", ""]
+    for e in errors:
+        out.append("- `%s`: %s" % (e["model_dir"], e["description"]))
+    return "\n".join(out) + "\n"
+
+
 def main():
     cases = []
     for spec in SPECS:
@@ -1162,6 +1183,7 @@ def main():
         "errors": errors,
     }
     write(os.path.join(HERE, "cases.json"), json.dumps(manifest, indent=2) + "\n")
+    write(os.path.join(HERE, "README.md"), readme(cases, errors))
     print("wrote %d cases" % len(cases))
 
 
