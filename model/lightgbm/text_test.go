@@ -107,8 +107,8 @@ func TestSmallModel(t *testing.T) {
 		t.Error("pandas_categorical:null read as categorical")
 	}
 	// cat bitset words 5 (bits 0, 2) and 256 (bit 40): categories 0, 2 and 40 go
-	// left to leaf 0; anything else right to node 1: num <= 1.5 (missing Zero,
-	// default left) -> leaf 1, else leaf 2. Tree 1 adds 0.75.
+	// left to leaf 0; anything else right to node 1: num <= 1.5 (decision_type
+	// 10: missing type NaN, default left) -> leaf 1, else leaf 2. Tree 1 adds 0.75.
 	const l0, l1, l2, one = 0.5, -0.25, 0.125, 0.75
 	for _, c := range []struct {
 		num, cat, want float64
@@ -127,10 +127,10 @@ func TestSmallModel(t *testing.T) {
 		{5, 4294967296, l2 + one}, // 2^32 would wrap to 0 if converted carelessly
 		{1.5, 1, l1 + one},        // on the threshold
 		{math.Nextafter(1.5, 2), 1, l2 + one},
-		{math.NaN(), 1, l1 + one}, // NaN -> 0 -> zero -> default left
-		{0, 1, l1 + one},          // zero -> default left
+		{math.NaN(), 1, l1 + one}, // NaN -> default left
+		{0, 1, l1 + one},          // 0 <= 1.5
 		{-3, 1, l1 + one},         // left by comparison
-		{1e-36, 1, l1 + one},      // below kZeroThreshold: zero
+		{1e-36, 1, l1 + one},      // below kZeroThreshold: read as 0
 		{kZeroThreshold, 1, l1 + one},
 	} {
 		if got := score(t, b, c.num, c.cat); got != c.want {
@@ -223,6 +223,38 @@ func TestParseErrorNamesLine(t *testing.T) {
 	_, err := ParseText([]byte(bad))
 	if err == nil || !strings.Contains(err.Error(), "lightgbm model line 12: Tree=0:") {
 		t.Fatalf("error %v, want it to name the tree's first line", err)
+	}
+}
+
+// TestOneLeafLinear scores a linear tree with a single leaf, alone and in
+// groups of rows: leaf_const + coeff*x, or leaf_value when x is NaN.
+func TestOneLeafLinear(t *testing.T) {
+	m := strings.Replace(small, "Tree=1\nnum_leaves=1\nnum_cat=0\n", "Tree=1\nnum_leaves=1\nnum_cat=0\nleaf_const=0.5\nnum_features=1\nleaf_features=0 \nleaf_coeff=2 \n", 1)
+	m = strings.Replace(m, "leaf_value=0.75\nleaf_weight=\nleaf_count=\ninternal_value=\ninternal_weight=\ninternal_count=\nis_linear=0", "leaf_value=0.75\nleaf_weight=\nleaf_count=\ninternal_value=\ninternal_weight=\ninternal_count=\nis_linear=1", 1)
+	b := mustParse(t, m)
+	if b.trees[1].lin == nil {
+		t.Fatal("tree 1 is not linear")
+	}
+	const rows = 19
+	num := make([]float64, rows)
+	cat := make([]float64, rows)
+	for i := range num {
+		num[i] = 5 + float64(i)
+		cat[i] = 1
+	}
+	num[3] = math.NaN()
+	out := make([]float64, rows)
+	if err := b.PredictRaw(context.Background(), [][]float64{num, cat}, rows, out); err != nil {
+		t.Fatal(err)
+	}
+	for i, got := range out {
+		want := 0.125 + (0.5 + 2*num[i])
+		if i == 3 {
+			want = -0.25 + 0.75 // NaN: default left in tree 0, leaf_value in tree 1
+		}
+		if got != want {
+			t.Errorf("row %d: %v, want %v", i, got, want)
+		}
 	}
 }
 

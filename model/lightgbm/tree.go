@@ -12,7 +12,7 @@ import (
 // default_left, bits 2-3 missing type) into the three cases the walk needs.
 const (
 	// kindNum: missing type None or NaN. Left iff x <= threshold; NaN goes to
-	// nanLeft (None: NaN is read as 0, so nanLeft = 0 <= threshold; NaN: the
+	// nanSide (None: NaN is read as 0, so left iff 0 <= threshold; NaN: the
 	// default direction).
 	kindNum uint8 = iota
 	// kindNumZero: missing type Zero. NaN (read as 0) and zero (|x| <=
@@ -24,8 +24,9 @@ const (
 	kindCat
 )
 
-// node is one internal node. child[0] is the left child, child[1] the right;
-// children >= 0 are node indices, < 0 are ^leaf.
+// node is one split node (or a leaf's self-looping node, see tree). child[0] is
+// the left child, child[1] the right: node indices, leaves being the nodes from
+// tree.split on (in the text, and until parseNodes remaps them, leaves are ^leaf).
 type node struct {
 	thr   float64
 	feat  int32
@@ -123,6 +124,10 @@ const walkGroup = 8
 // leavesOf finds the leaves of rows [r0, r0+walkGroup) of the row-major block
 // buf (nf values per row).
 func (t *tree) leavesOf(buf []float64, nf, r0 int, out *[walkGroup]int32) {
+	if t.split == 0 { // a one-leaf (linear) tree
+		*out = [walkGroup]int32{}
+		return
+	}
 	var cur [walkGroup]int32
 	var rows [walkGroup][]float64
 	for k := range rows {

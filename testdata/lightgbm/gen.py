@@ -408,7 +408,7 @@ class Spec:
                  average_output=False, one_leaf=0.0, feature_names=None, seed=1,
                  tree_sizes=True, leaf_scale=0.5, extra_thresholds=(), mlflow="2",
                  signature="named", model_class=True, one_leaf_style="full",
-                 pandas_categorical="null", description=""):
+                 pandas_categorical="null", one_leaf_trees=(), description=""):
         self.__dict__.update(locals())
         del self.__dict__["self"]
 
@@ -464,7 +464,7 @@ class Builder:
         self.rng = random.Random(spec.seed)
         self.pools = feature_pools(self.rng, spec)
 
-    def tree(self, class_id, linear):
+    def tree(self, class_id, linear, force_leaf=False):
         """A random tree: nodes as LightGBM numbers them, plus the probe sets that
         reach each node and leaf (for building inputs)."""
         rng, spec = self.rng, self.spec
@@ -535,7 +535,7 @@ class Builder:
             return i
 
         root_reach = {f: list(self.pools[f][2]) for f in range(spec.n_features)}
-        if rng.random() < spec.one_leaf:
+        if rng.random() < spec.one_leaf or force_leaf:
             leaf(root_reach)
         else:
             grow(spec.depth, root_reach)
@@ -870,11 +870,13 @@ SPECS = [
                      "categorical nodes; NaN, negative, fractional, unseen and huge categories"),
     Spec("linear_v4", version="v4", objective="regression", n_features=4,
          feature_names=["x1", "x2", "x3", "x4"], iterations=4, depth=3, linear=True, one_leaf=0.2,
-         seed=14, description="linear trees (leaf_const + coeff*x, NaN falls back to leaf_value), "
+         seed=14, one_leaf_trees=(2,),
+         description="linear trees (leaf_const + coeff*x, NaN falls back to leaf_value), "
                               "leaves without features, one-leaf linear trees"),
     Spec("multiclass_v3", version="v3", objective="multiclass num_class:3", num_class=3,
          n_features=4, feature_names=["sepal_length", "sepal_width", "petal_length", "petal_width"],
-         iterations=5, seed=15, description="multiclass softmax, 3 trees per iteration"),
+         iterations=5, seed=15, one_leaf_trees=(4,),
+         description="multiclass softmax, 3 trees per iteration, a one-leaf tree for class 1"),
     Spec("multiclassova_v3", version="v3", objective="multiclassova num_class:3 sigmoid:1.3",
          num_class=3, n_features=4, iterations=4, seed=16, signature="unnamed", mlflow="1",
          model_class=False, description="multiclassova with sigmoid:1.3, MLflow 1.x folder "
@@ -1065,7 +1067,8 @@ def build(spec):
     trees = []
     for it in range(spec.iterations):
         for k in range(spec.num_class):
-            trees.append(builder.tree(k if spec.num_class > 1 else None, spec.linear))
+            trees.append(builder.tree(k if spec.num_class > 1 else None, spec.linear,
+                                      force_leaf=len(trees) in spec.one_leaf_trees))
     text = model_text(spec, trees, builder.pools)
     ref = Reference(text)
     assert len(ref.trees) == len(trees)
