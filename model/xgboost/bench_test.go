@@ -19,7 +19,13 @@ import (
 // model (testdata/xgboost/models/bench_reg_100x6) on one goroutine. Compare
 // with testdata/xgboost/bench_native.py, which times xgboost on the same file
 // and the same kind of rows.
-func BenchmarkPredict100Trees(b *testing.B) {
+func BenchmarkPredict100Trees(b *testing.B) { benchPredict(b, 0) }
+
+// BenchmarkPredict100TreesNaN is the same with 5% of the cells missing (about
+// half of the rows have a NaN somewhere).
+func BenchmarkPredict100TreesNaN(b *testing.B) { benchPredict(b, 0.05) }
+
+func benchPredict(b *testing.B, nanFrac float64) {
 	m, _, err := model.Load(filepath.Join(fixtureDir, "models", "bench_reg_100x6"), model.LoadOptions{})
 	if err != nil {
 		b.Fatal(err)
@@ -31,6 +37,10 @@ func BenchmarkPredict100Trees(b *testing.B) {
 	for j := range cols {
 		bld := array.NewFloat64Builder(mem)
 		for range rows {
+			if rng.Float64() < nanFrac {
+				bld.AppendNull()
+				continue
+			}
 			bld.Append(rng.NormFloat64())
 		}
 		cols[j] = bld.NewArray()

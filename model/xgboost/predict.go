@@ -87,17 +87,20 @@ func (b *booster) leafValueCat(root int32, x []float32) float32 {
 	}
 }
 
-// fixedNode is the fixed-depth layout of a numerical tree, used for rows
-// without missing values: every step is next = left + (x[feat] >= thr), with no
-// test for leaves. A leaf points to itself, "splits" on the row's extra zero
-// slot with threshold +Inf, and so stays put; its value is in fixedLeaf. After
-// depth steps every row is on its leaf. Without NaN, x >= thr is exactly
-// !(x < thr), xgboost's rule.
+// fixedNode is the fixed-depth layout of a numerical tree: every step is
+// next = left + (x[feat] >= thr), with no test for leaves. A leaf points to
+// itself, "splits" on the row's extra zero slot with threshold +Inf, and so
+// stays put; its value is in fixedLeaf. After depth steps every row is on its
+// leaf. Without NaN, x >= thr is exactly !(x < thr), xgboost's rule. A NaN
+// compares false, so it goes left; nodes whose missing values go right carry
+// fixedNaNRight in feat, which the walk for blocks with NaN adds in.
 type fixedNode struct {
 	left int32
-	feat uint32
+	feat uint32 // feature index | fixedNaNRight
 	thr  float32
 }
+
+const fixedNaNRight = 1 << 31
 
 // maxFixedDepth bounds the depth of trees walked with the fixed-depth layout:
 // every row takes depth steps, so deep, sparse trees are walked the general way.
@@ -142,7 +145,11 @@ func (b *booster) buildFixed() {
 				b.fixedLeaf = append(b.fixedLeaf, nd.val)
 				continue
 			}
-			b.fixed = append(b.fixed, fixedNode{left: base + (nd.left - start), feat: nd.feat & featMask, thr: nd.val})
+			f := nd.feat & featMask
+			if nd.feat&flagDefaultLeft == 0 {
+				f |= fixedNaNRight
+			}
+			b.fixed = append(b.fixed, fixedNode{left: base + (nd.left - start), feat: f, thr: nd.val})
 			b.fixedLeaf = append(b.fixedLeaf, 0)
 		}
 	}
@@ -150,8 +157,12 @@ func (b *booster) buildFixed() {
 
 // treeLeaves puts tree t's leaf value for each row of the block in leaves.
 func (b *booster) treeLeaves(t int, X []float32, stride, rows int, nanFree bool, leaves []float32) {
-	if nanFree && b.fixedDepth[t] > 0 {
-		b.fixedLeaves(b.fixedStart[t], int(b.fixedDepth[t]), X, stride, rows, leaves)
+	if b.fixedDepth[t] > 0 {
+		if nanFree {
+			b.fixedLeaves(b.fixedStart[t], int(b.fixedDepth[t]), X, stride, rows, leaves)
+		} else {
+			b.fixedLeavesNaN(b.fixedStart[t], int(b.fixedDepth[t]), X, stride, rows, leaves)
+		}
 		return
 	}
 	root := b.treeStart[t]
@@ -187,14 +198,14 @@ func (b *booster) fixedLeaves(root int32, depth int, X []float32, stride, rows i
 		for range depth {
 			n0, n1, n2, n3 := nodes[i0], nodes[i1], nodes[i2], nodes[i3]
 			n4, n5, n6, n7 := nodes[i4], nodes[i5], nodes[i6], nodes[i7]
-			i0 = n0.left + b2i(x0[n0.feat] >= n0.thr)
-			i1 = n1.left + b2i(x1[n1.feat] >= n1.thr)
-			i2 = n2.left + b2i(x2[n2.feat] >= n2.thr)
-			i3 = n3.left + b2i(x3[n3.feat] >= n3.thr)
-			i4 = n4.left + b2i(x4[n4.feat] >= n4.thr)
-			i5 = n5.left + b2i(x5[n5.feat] >= n5.thr)
-			i6 = n6.left + b2i(x6[n6.feat] >= n6.thr)
-			i7 = n7.left + b2i(x7[n7.feat] >= n7.thr)
+			i0 = n0.left + b2i(x0[n0.feat&featMask] >= n0.thr)
+			i1 = n1.left + b2i(x1[n1.feat&featMask] >= n1.thr)
+			i2 = n2.left + b2i(x2[n2.feat&featMask] >= n2.thr)
+			i3 = n3.left + b2i(x3[n3.feat&featMask] >= n3.thr)
+			i4 = n4.left + b2i(x4[n4.feat&featMask] >= n4.thr)
+			i5 = n5.left + b2i(x5[n5.feat&featMask] >= n5.thr)
+			i6 = n6.left + b2i(x6[n6.feat&featMask] >= n6.thr)
+			i7 = n7.left + b2i(x7[n7.feat&featMask] >= n7.thr)
 		}
 		l := leaves[r : r+8 : r+8]
 		l[0], l[1], l[2], l[3] = leafVal[i0], leafVal[i1], leafVal[i2], leafVal[i3]
@@ -205,10 +216,50 @@ func (b *booster) fixedLeaves(root int32, depth int, X []float32, stride, rows i
 		i := root
 		for range depth {
 			n := nodes[i]
-			i = n.left + b2i(x[n.feat] >= n.thr)
+			i = n.left + b2i(x[n.feat&featMask] >= n.thr)
 		}
 		leaves[r] = leafVal[i]
 	}
+}
+
+// fixedLeavesNaN is fixedLeaves for blocks with missing values: a NaN goes
+// right where the node's default is right, still without branches.
+func (b *booster) fixedLeavesNaN(root int32, depth int, X []float32, stride, rows int, leaves []float32) {
+	nodes := b.fixed
+	leafVal := b.fixedLeaf
+	leaves = leaves[:rows]
+	r := 0
+	for ; r+4 <= rows; r += 4 {
+		x0 := X[(r+0)*stride : (r+1)*stride]
+		x1 := X[(r+1)*stride : (r+2)*stride]
+		x2 := X[(r+2)*stride : (r+3)*stride]
+		x3 := X[(r+3)*stride : (r+4)*stride]
+		i0, i1, i2, i3 := root, root, root, root
+		for range depth {
+			n0, n1, n2, n3 := nodes[i0], nodes[i1], nodes[i2], nodes[i3]
+			i0 = n0.left + nanStep(x0[n0.feat&featMask], n0)
+			i1 = n1.left + nanStep(x1[n1.feat&featMask], n1)
+			i2 = n2.left + nanStep(x2[n2.feat&featMask], n2)
+			i3 = n3.left + nanStep(x3[n3.feat&featMask], n3)
+		}
+		l := leaves[r : r+4 : r+4]
+		l[0], l[1], l[2], l[3] = leafVal[i0], leafVal[i1], leafVal[i2], leafVal[i3]
+	}
+	for ; r < rows; r++ {
+		x := X[r*stride : (r+1)*stride]
+		i := root
+		for range depth {
+			n := nodes[i]
+			i = n.left + nanStep(x[n.feat&featMask], n)
+		}
+		leaves[r] = leafVal[i]
+	}
+}
+
+// nanStep is 1 to go right: x >= thr, or x is NaN and the node sends missing
+// values right.
+func nanStep(v float32, n fixedNode) int32 {
+	return b2i(v >= n.thr) | b2i(v != v)&int32(n.feat>>31)
 }
 
 func b2i(c bool) int32 {
