@@ -1,10 +1,10 @@
 package model
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -13,17 +13,31 @@ import (
 	"sort"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/mlbatch/mlbatch/internal/mlerr"
 )
 
 // ResolveOptions say where to look for models named by store URIs.
 type ResolveOptions struct {
 	// TrackingURI is MLFLOW_TRACKING_URI: a folder path or file: URI of a file
-	// store. Empty means ./mlruns, MLflow's historical default.
+	// store, sqlite:///path/to/mlflow.db, or http(s)://host:port of a tracking
+	// server. Empty means ./mlruns when it holds a file store, else ./mlflow.db
+	// when it exists (MLflow 3.7's default), else ./mlruns.
 	TrackingURI string
-	// Debug receives notes on how the URI was resolved (re-rooted paths). May be nil.
+	// ArtifactsRoot is where mlflow-artifacts:/ locations live when a tracking
+	// server's stores were copied to disk (the server's --artifacts-destination).
+	// Empty means an "mlartifacts" folder beside the store, else "mlflow-artifacts".
+	ArtifactsRoot string
+	// CacheDir holds models downloaded from a tracking server, one folder per
+	// artifact location. Empty means the user cache folder (mlbatch/models).
+	CacheDir string
+	// HTTPClient talks to tracking servers. Nil means a client built from the
+	// MLFLOW_TRACKING_* settings (TLS verification, timeouts).
+	HTTPClient *http.Client
+	// Getenv reads MLFLOW_TRACKING_TOKEN, MLFLOW_TRACKING_USERNAME, ... Nil means
+	// os.Getenv.
+	Getenv func(string) string
+	// Debug receives notes on how the URI was resolved (re-rooted paths, cache
+	// hits, deleted runs). May be nil.
 	Debug func(msg string)
 }
 
@@ -33,434 +47,539 @@ func (o ResolveOptions) debugf(format string, args ...any) {
 	}
 }
 
+func (o ResolveOptions) getenv(key string) string {
+	if o.Getenv != nil {
+		return o.Getenv(key)
+	}
+	return os.Getenv(key)
+}
+
 var schemeRe = regexp.MustCompile(`^([a-zA-Z][a-zA-Z0-9+.-]*):`)
 
+// maxChain bounds how many URIs one resolution may go through (a version whose
+// source is a models:/ URI whose version's source is a runs:/ URI, ...).
+const maxChain = 8
+
 // Resolve turns a model URI into a local folder that holds an MLmodel file.
-// Supported: a local folder, file:// URIs, runs:/<run_id>[/<artifact_path>].
-// All errors are of kind mlerr.Model.
+//
+// Supported: a local folder, file:// URIs, runs:/<run_id>[/<artifact_path>],
+// models:/<name>/<version>, models:/<name>/latest, models:/<name>/<stage>,
+// models:/<name>@<alias>, models:/<model_id>, and mlflow-artifacts:/ locations,
+// against a file store, an SQLite store or a tracking server (opts.TrackingURI).
+// Models on a tracking server are downloaded into opts.CacheDir first.
+// All errors are of kind mlerr.Model and name the URI.
 func Resolve(uri string, opts ResolveOptions) (string, error) {
-	dir, err := resolve(uri, opts)
+	if debug := opts.Debug; debug != nil {
+		seen := map[string]bool{}
+		opts.Debug = func(msg string) {
+			if !seen[msg] {
+				seen[msg] = true
+				debug(msg)
+			}
+		}
+	}
+	r := &resolver{opts: opts}
+	defer r.close()
+	dir, err := r.resolve(uri)
 	if err != nil {
-		return "", mlerr.Wrap(mlerr.Model, err)
+		return "", mlerr.Wrap(mlerr.Model, fmt.Errorf("%s: %w", uri, err))
 	}
 	return dir, nil
 }
 
-func resolve(uri string, opts ResolveOptions) (string, error) {
+// resolver resolves one URI and the URIs its registry entries point to, against
+// one store opened on first use.
+type resolver struct {
+	opts   ResolveOptions
+	st     store
+	stErr  error
+	opened bool
+	chain  []string // URIs being resolved, outermost first
+}
+
+func (r *resolver) close() {
+	if r.st != nil {
+		r.st.close()
+	}
+}
+
+func (r *resolver) store() (store, error) {
+	if !r.opened {
+		r.opened = true
+		r.st, r.stErr = openStore(r.opts)
+	}
+	return r.st, r.stErr
+}
+
+// loopError reports registry entries whose sources lead back to themselves.
+type loopError struct{ chain []string }
+
+func (e *loopError) Error() string {
+	return "the version sources form a loop: " + strings.Join(e.chain, " -> ")
+}
+
+func (r *resolver) resolve(uri string) (string, error) {
 	if uri == "" {
 		return "", errors.New("empty model URI")
 	}
-	scheme := ""
-	if m := schemeRe.FindStringSubmatch(uri); m != nil && !isWindowsDrive(uri) {
-		scheme = strings.ToLower(m[1])
+	for _, u := range r.chain {
+		if u == uri {
+			return "", &loopError{chain: append(append([]string(nil), r.chain...), uri)}
+		}
 	}
-	switch scheme {
+	if len(r.chain) >= maxChain {
+		return "", fmt.Errorf("more than %d nested sources: %s", maxChain, strings.Join(r.chain, " -> "))
+	}
+	r.chain = append(r.chain, uri)
+	defer func() { r.chain = r.chain[:len(r.chain)-1] }()
+
+	switch scheme := uriScheme(uri); scheme {
 	case "":
-		return localModelDir(uri, uri)
+		return localModelDir(uri)
 	case "file":
 		p, err := fileURIPath(uri)
 		if err != nil {
 			return "", err
 		}
-		return localModelDir(p, uri)
+		return localModelDir(p)
 	case "runs":
-		return resolveRunsURI(uri, opts)
+		return r.resolveRuns(uri)
 	case "models":
-		return "", fmt.Errorf("%s: models:/ registry URIs are not supported yet; use runs:/<run_id>/<path> or the model folder", uri)
+		return r.resolveModels(uri)
+	case "mlflow-artifacts":
+		st, err := r.store()
+		if err != nil {
+			return "", err
+		}
+		return st.fetch(artLoc{uri: uri}, "")
+	case "dbfs", "databricks", "databricks-uc", "uc":
+		return "", fmt.Errorf("Databricks %s: URIs are not supported yet: download the model (databricks fs cp, or mlflow artifacts download) and pass its folder", scheme)
 	default:
-		return "", fmt.Errorf("%s: unknown model URI scheme %q: use a model folder, file://, or runs:/<run_id>/<path>", uri, scheme)
+		return "", fmt.Errorf("unknown model URI scheme %q: use a model folder, file://, runs:/<run_id>/<path>, models:/<name>/<version>, models:/<name>@<alias> or models:/<model_id>", scheme)
 	}
 }
 
-func isWindowsDrive(s string) bool {
-	return runtime.GOOS == "windows" && len(s) >= 2 && s[1] == ':'
+// uriScheme returns the lower-cased scheme of a URI, or "" for a plain path
+// (including a Windows drive path such as C:\models\m).
+func uriScheme(uri string) string {
+	m := schemeRe.FindStringSubmatch(uri)
+	if m == nil || len(m[1]) == 1 && (runtime.GOOS == "windows" || len(uri) > 2 && (uri[2] == '\\' || uri[2] == '/')) {
+		return ""
+	}
+	return strings.ToLower(m[1])
 }
 
 // fileURIPath decodes file:///abs/path, file:/abs/path and file:relative.
 func fileURIPath(uri string) (string, error) {
 	u, err := url.Parse(uri)
 	if err != nil {
-		return "", fmt.Errorf("%s: invalid file URI: %w", uri, err)
+		return "", fmt.Errorf("invalid file URI: %w", err)
 	}
 	if u.Host != "" && u.Host != "localhost" {
-		return "", fmt.Errorf("%s: file URI with a remote host %q", uri, u.Host)
+		return "", fmt.Errorf("file URI with a remote host %q", u.Host)
 	}
 	p := u.Path
 	if p == "" {
 		p = u.Opaque // file:relative/path
+		if q, err := url.PathUnescape(p); err == nil {
+			p = q
+		}
 	}
 	if p == "" {
-		return "", fmt.Errorf("%s: file URI without a path", uri)
+		return "", errors.New("file URI without a path")
+	}
+	if runtime.GOOS == "windows" && len(p) > 2 && p[0] == '/' && p[2] == ':' {
+		p = p[1:] // file:///C:/x
 	}
 	return filepath.FromSlash(p), nil
 }
 
-func localModelDir(path, uri string) (string, error) {
+func localModelDir(path string) (string, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return "", fmt.Errorf("%s: no such model folder", uri)
+			return "", errors.New("no such model folder")
 		}
-		return "", fmt.Errorf("%s: %w", uri, err)
+		return "", err
 	}
 	if !st.IsDir() {
 		if filepath.Base(path) == "MLmodel" {
 			return filepath.Dir(path), nil
 		}
-		return "", fmt.Errorf("%s: not a folder: a model URI names the folder that holds MLmodel", uri)
+		return "", errors.New("not a folder: a model URI names the folder that holds MLmodel")
 	}
 	if !exists(filepath.Join(path, "MLmodel")) {
-		return "", fmt.Errorf("%s: not an MLflow model folder: no MLmodel file", uri)
+		return "", errors.New("not an MLflow model folder: no MLmodel file")
 	}
 	return path, nil
 }
 
 // TrackingStore returns the local file store folder named by a tracking URI.
 func TrackingStore(trackingURI string) (string, error) {
-	if trackingURI == "" {
-		return "mlruns", nil
+	kind, loc, err := parseTrackingURI(trackingURI)
+	if err != nil {
+		return "", err
 	}
-	m := schemeRe.FindStringSubmatch(trackingURI)
-	if m == nil || isWindowsDrive(trackingURI) {
-		return trackingURI, nil
+	if kind != "file" {
+		return "", fmt.Errorf("tracking URI %q is not a file store", trackingURI)
 	}
-	switch strings.ToLower(m[1]) {
-	case "file":
-		return fileURIPath(trackingURI)
-	case "sqlite", "postgresql", "mysql", "mssql", "http", "https", "databricks":
-		return "", fmt.Errorf("tracking URI %q: only file stores (a folder or file: URI) are supported yet", trackingURI)
-	}
-	return "", fmt.Errorf("tracking URI %q: unknown scheme %q", trackingURI, m[1])
+	return loc, nil
 }
 
 var idRe = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 
-// run is one run found in a file store.
-type run struct {
-	store   string // the store folder
-	expDir  string // store/<experiment_id>
-	dir     string // store/<experiment_id>/<run_id>
-	id      string
-	meta    runMeta
-	artDirs []string // local candidates for the run's artifact root, best first
-}
+// ---- runs:/
 
-type runMeta struct {
-	ArtifactURI    string `yaml:"artifact_uri"`
-	RunID          string `yaml:"run_id"`
-	ExperimentID   string `yaml:"experiment_id"`
-	LifecycleStage string `yaml:"lifecycle_stage"`
-}
-
-type loggedModelMeta struct {
-	ArtifactLocation string `yaml:"artifact_location"`
-	ModelID          string `yaml:"model_id"`
-	Name             string `yaml:"name"`
-	SourceRunID      string `yaml:"source_run_id"`
-	ExperimentID     string `yaml:"experiment_id"`
-}
-
-func resolveRunsURI(uri string, opts ResolveOptions) (string, error) {
-	rest := strings.TrimPrefix(uri[len("runs:"):], "/")
+func (r *resolver) resolveRuns(uri string) (string, error) {
+	rest := uri[len("runs:"):]
+	if strings.HasPrefix(rest, "//") {
+		host, _, _ := strings.Cut(rest[2:], "/")
+		if host != "" {
+			return "", fmt.Errorf("runs:// URIs with a Databricks profile (%s) are not supported yet; use runs:/<run_id>/<path> with MLFLOW_TRACKING_URI", host)
+		}
+	}
 	rest = strings.TrimLeft(rest, "/")
 	runID, artPath, _ := strings.Cut(rest, "/")
 	artPath = strings.Trim(artPath, "/")
 	if runID == "" || !idRe.MatchString(runID) {
-		return "", fmt.Errorf("%s: malformed runs:/ URI: want runs:/<run_id>/<artifact_path>", uri)
+		return "", errors.New("malformed runs:/ URI: want runs:/<run_id>/<artifact_path>")
 	}
 	if artPath != "" {
 		for _, seg := range strings.Split(artPath, "/") {
 			if seg == ".." {
-				return "", fmt.Errorf("%s: artifact path may not contain ..", uri)
+				return "", errors.New("artifact path may not contain ..")
 			}
 		}
 	}
-	store, err := TrackingStore(opts.TrackingURI)
+	st, err := r.store()
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", uri, err)
+		return "", err
 	}
-	r, err := findRun(store, runID, opts)
+	run, err := st.run(runID)
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", uri, err)
+		return "", err
+	}
+	if err := run.usable(); err != nil {
+		return "", err
+	}
+	if run.deleted {
+		r.opts.debugf("run %s is marked deleted; MLflow still resolves its models, and so does mlbatch", runID)
 	}
 	if artPath == "" {
-		return r.soleModel(uri, opts)
+		return r.soleModel(st, run)
 	}
 	// MLflow 1.x/2.x: the model is among the run's artifacts.
-	for _, art := range r.artDirs {
-		dir := filepath.Join(art, filepath.FromSlash(artPath))
-		if exists(filepath.Join(dir, "MLmodel")) {
-			return dir, nil
-		}
+	ok, err := st.has(run.art, artPath)
+	if err != nil {
+		return "", err
+	}
+	if ok {
+		return st.fetch(run.art, artPath)
 	}
 	// MLflow 3: a logged model named by the first path segment, from this run.
 	name, sub, _ := strings.Cut(artPath, "/")
-	lms, err := r.loggedModels(opts)
+	lms, err := st.runLoggedModels(run, name)
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", uri, err)
+		return "", err
 	}
-	var found []string
+	var found []*loggedModelInfo
 	for _, lm := range lms {
-		if lm.meta.Name != name {
-			continue
+		ok, err := st.has(lm.art, sub)
+		if err != nil {
+			return "", err
 		}
-		dir := filepath.Join(lm.artDir, filepath.FromSlash(sub))
-		if exists(filepath.Join(dir, "MLmodel")) {
-			found = append(found, dir)
+		if ok {
+			found = append(found, lm)
 		}
 	}
 	switch len(found) {
 	case 1:
-		return found[0], nil
+		return st.fetch(found[0].art, sub)
 	case 0:
-		return "", fmt.Errorf("%s: run %s has no model at %q (looked in %s and in the run's logged models)",
-			uri, runID, artPath, strings.Join(r.artDirs, ", "))
+		return "", fmt.Errorf("run %s has no model at %q (looked in %s and in the run's logged models)",
+			runID, artPath, st.describeLoc(run.art))
 	default:
-		return "", fmt.Errorf("%s: run %s has %d logged models named %q: %s; use models:/<model_id>",
-			uri, runID, len(found), name, strings.Join(found, ", "))
+		var ids []string
+		for _, lm := range found {
+			ids = append(ids, "models:/"+lm.id)
+		}
+		return "", fmt.Errorf("run %s has %d logged models named %q: %s; name one by id",
+			runID, len(found), name, strings.Join(ids, ", "))
 	}
-}
-
-// findRun looks for store/<exp>/<runID>/meta.yaml in every live experiment.
-func findRun(store, runID string, opts ResolveOptions) (*run, error) {
-	entries, err := os.ReadDir(store)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("tracking store %s does not exist (set MLFLOW_TRACKING_URI to the mlruns folder)", store)
-		}
-		return nil, fmt.Errorf("tracking store %s: %w", store, err)
-	}
-	for _, e := range entries {
-		if !e.IsDir() || e.Name() == "models" || strings.HasPrefix(e.Name(), ".") {
-			continue
-		}
-		expDir := filepath.Join(store, e.Name())
-		runDir := filepath.Join(expDir, runID)
-		metaPath := filepath.Join(runDir, "meta.yaml")
-		data, err := os.ReadFile(metaPath)
-		if err != nil {
-			continue
-		}
-		var meta runMeta
-		if err := yaml.Unmarshal(data, &meta); err != nil {
-			return nil, fmt.Errorf("%s: %w", metaPath, err)
-		}
-		r := &run{store: store, expDir: expDir, dir: runDir, id: runID, meta: meta}
-		r.artDirs = artifactCandidates(store, meta.ArtifactURI, filepath.Join(runDir, "artifacts"), opts)
-		return r, nil
-	}
-	// MLflow's file store still finds runs of deleted experiments; mlbatch refuses
-	// them, so that a nightly job does not keep scoring a model someone deleted.
-	if trash, err := os.ReadDir(filepath.Join(store, ".trash")); err == nil {
-		for _, e := range trash {
-			if exists(filepath.Join(store, ".trash", e.Name(), runID, "meta.yaml")) {
-				return nil, fmt.Errorf("run %s belongs to experiment %s, which was deleted (it is in %s); restore the experiment to score its models",
-					runID, e.Name(), filepath.Join(store, ".trash"))
-			}
-		}
-	}
-	return nil, fmt.Errorf("run %s not found in tracking store %s", runID, store)
-}
-
-// artifactCandidates lists local folders where an artifact location recorded in a
-// store may be found: the recorded path itself when it exists here, the store's own
-// default location, and the recorded path re-rooted onto the store by its longest
-// suffix that exists (stores are often copied from other machines).
-func artifactCandidates(store, location, def string, opts ResolveOptions) []string {
-	var out []string
-	add := func(p string) {
-		for _, q := range out {
-			if q == p {
-				return
-			}
-		}
-		out = append(out, p)
-	}
-	local, comps := locationPath(location)
-	if local != "" && isDir(local) {
-		add(local)
-	}
-	if isDir(def) {
-		add(def)
-	}
-	if p := reroot(store, comps); p != "" {
-		if p != local {
-			opts.debugf("re-rooted %s onto %s", location, p)
-		}
-		add(p)
-	}
-	if len(out) == 0 {
-		add(def)
-	}
-	return out
-}
-
-// locationPath decodes an artifact location into a local path (when it is one) and
-// its path components, for re-rooting.
-func locationPath(location string) (string, []string) {
-	if location == "" {
-		return "", nil
-	}
-	p := location
-	local := ""
-	if m := schemeRe.FindStringSubmatch(location); m != nil && len(m[1]) > 1 {
-		u, err := url.Parse(location)
-		if err != nil {
-			return "", nil
-		}
-		p = u.Path
-		if p == "" {
-			p = u.Opaque
-		}
-		if strings.EqualFold(m[1], "file") {
-			local = filepath.FromSlash(p)
-		}
-	} else {
-		local = location
-	}
-	p = strings.ReplaceAll(p, `\`, "/")
-	var comps []string
-	for _, c := range strings.Split(p, "/") {
-		if c != "" && c != "." && c != ".." && !(len(c) == 2 && c[1] == ':') {
-			comps = append(comps, c)
-		}
-	}
-	return local, comps
-}
-
-// reroot finds the longest suffix of comps that exists under the store, its parent
-// (for server layouts with mlartifacts/ beside mlruns/), or an artifacts root beside
-// the store.
-func reroot(store string, comps []string) string {
-	parent := filepath.Dir(filepath.Clean(store))
-	bases := []string{store, parent,
-		filepath.Join(parent, "mlartifacts"), filepath.Join(parent, "mlflow-artifacts")}
-	for i := 0; i < len(comps)-1; i++ { // a suffix of at least two components
-		suffix := filepath.Join(comps[i:]...)
-		for _, b := range bases {
-			p := filepath.Join(b, suffix)
-			if isDir(p) {
-				return p
-			}
-		}
-	}
-	return ""
-}
-
-type loggedModel struct {
-	meta   loggedModelMeta
-	dir    string
-	artDir string
-}
-
-// loggedModels lists the MLflow 3 logged models of the run's experiment whose
-// source_run_id is the run.
-func (r *run) loggedModels(opts ResolveOptions) ([]loggedModel, error) {
-	root := filepath.Join(r.expDir, "models")
-	entries, err := os.ReadDir(root)
-	if err != nil {
-		return nil, nil
-	}
-	var out []loggedModel
-	for _, e := range entries {
-		if !e.IsDir() {
-			continue
-		}
-		dir := filepath.Join(root, e.Name())
-		data, err := os.ReadFile(filepath.Join(dir, "meta.yaml"))
-		if err != nil {
-			continue
-		}
-		var meta loggedModelMeta
-		if err := yaml.Unmarshal(data, &meta); err != nil {
-			return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "meta.yaml"), err)
-		}
-		if meta.SourceRunID != r.id {
-			continue
-		}
-		cands := artifactCandidates(r.store, meta.ArtifactLocation, filepath.Join(dir, "artifacts"), opts)
-		art := cands[0]
-		for _, c := range cands {
-			if exists(filepath.Join(c, "MLmodel")) {
-				art = c
-				break
-			}
-		}
-		out = append(out, loggedModel{meta: meta, dir: dir, artDir: art})
-	}
-	return out, nil
 }
 
 // soleModel finds the one model a run logged, for runs:/<run_id> without a path.
-func (r *run) soleModel(uri string, opts ResolveOptions) (string, error) {
-	type cand struct{ label, dir string }
+func (r *resolver) soleModel(st store, run *runInfo) (string, error) {
+	type cand struct {
+		label string
+		loc   artLoc
+		sub   string
+	}
 	var cands []cand
 	seen := map[string]bool{}
-	add := func(label, dir string) {
-		key := filepath.Clean(dir)
-		if abs, err := filepath.Abs(dir); err == nil {
-			key = abs
+	add := func(key, label string, loc artLoc, sub string) {
+		if !seen[key] {
+			seen[key] = true
+			cands = append(cands, cand{label, loc, sub})
 		}
-		if seen[key] || !exists(filepath.Join(dir, "MLmodel")) {
-			return
-		}
-		seen[key] = true
-		cands = append(cands, cand{label, dir})
 	}
 	// 1. The run's mlflow.log-model.history tag.
-	if data, err := os.ReadFile(filepath.Join(r.dir, "tags", "mlflow.log-model.history")); err == nil {
-		var hist []struct {
-			ArtifactPath string `json:"artifact_path"`
+	for _, p := range run.historyPaths() {
+		ok, err := st.has(run.art, p)
+		if err != nil {
+			return "", err
 		}
-		if json.Unmarshal(data, &hist) == nil {
-			for _, h := range hist {
-				p := strings.Trim(h.ArtifactPath, "/")
-				if p == "" || strings.Contains(p, "..") {
-					continue
-				}
-				for _, art := range r.artDirs {
-					add(p, filepath.Join(art, filepath.FromSlash(p)))
-				}
-			}
+		if ok {
+			add("run/"+p, p, run.art, p)
 		}
 	}
 	// 2. MLmodel files among the run's artifacts.
-	for _, art := range r.artDirs {
-		_ = filepath.WalkDir(art, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return nil
-			}
-			rel, _ := filepath.Rel(art, path)
-			if d.IsDir() && strings.Count(rel, string(filepath.Separator)) >= 4 {
-				return filepath.SkipDir
-			}
-			if !d.IsDir() && d.Name() == "MLmodel" {
-				add(filepath.ToSlash(filepath.Dir(rel)), filepath.Dir(path))
-			}
-			return nil
-		})
+	paths, err := st.scan(run.art, 4)
+	if err != nil {
+		return "", err
+	}
+	for _, p := range paths {
+		add("run/"+p, p, run.art, p)
 	}
 	// 3. MLflow 3 logged models from this run.
-	lms, err := r.loggedModels(opts)
+	lms, err := st.runLoggedModels(run, "")
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", uri, err)
+		return "", err
 	}
 	for _, lm := range lms {
-		add(lm.meta.Name+" (logged model "+lm.meta.ModelID+")", lm.artDir)
+		ok, err := st.has(lm.art, "")
+		if err != nil {
+			return "", err
+		}
+		if ok {
+			add("lm/"+lm.id, lm.name+" (logged model "+lm.id+")", lm.art, "")
+		}
 	}
 	switch len(cands) {
 	case 1:
-		return cands[0].dir, nil
+		return st.fetch(cands[0].loc, cands[0].sub)
 	case 0:
-		return "", fmt.Errorf("%s: run %s logged no model", uri, r.id)
+		return "", fmt.Errorf("run %s logged no model", run.id)
 	}
 	var labels []string
 	for _, c := range cands {
 		labels = append(labels, c.label)
 	}
 	sort.Strings(labels)
-	return "", fmt.Errorf("%s: run %s logged %d models, name one: %s", uri, r.id, len(cands),
-		"runs:/"+r.id+"/"+strings.Join(labels, ", runs:/"+r.id+"/"))
+	return "", fmt.Errorf("run %s logged %d models, name one: %s", run.id, len(cands),
+		"runs:/"+run.id+"/"+strings.Join(labels, ", runs:/"+run.id+"/"))
+}
+
+// ---- models:/
+
+func (r *resolver) resolveModels(uri string) (string, error) {
+	p, err := parseModelsURI(uri)
+	if err != nil {
+		return "", err
+	}
+	st, err := r.store()
+	if err != nil {
+		return "", err
+	}
+	if p.modelID != "" {
+		lm, err := st.loggedModel(p.modelID)
+		if err != nil {
+			if isNotFound(err) && st.registeredModel(p.modelID) == nil {
+				return "", fmt.Errorf("%w; %q is a registered model: name a version, e.g. models:/%s/latest or models:/%s@<alias>",
+					err, p.modelID, p.modelID, p.modelID)
+			}
+			return "", err
+		}
+		if err := r.checkLoggedModel(st, lm); err != nil {
+			return "", err
+		}
+		return st.fetch(lm.art, "")
+	}
+	var v *versionInfo
+	switch {
+	case p.version != "":
+		v, err = st.version(p.name, p.version)
+	case p.alias != "":
+		v, err = st.aliasVersion(p.name, p.alias)
+	default:
+		v, err = st.latestVersion(p.name, p.stage)
+	}
+	if err != nil {
+		return "", err
+	}
+	if p.version == "" {
+		r.opts.debugf("%s is version %s of registered model %q", uri, v.version, v.name)
+	}
+	if err := r.checkVersionOrigin(st, v); err != nil {
+		return "", err
+	}
+	loc, err := st.downloadURI(v)
+	if err != nil {
+		return "", err
+	}
+	dir, err := r.resolveLocation(st, loc)
+	if err != nil && isNotFound(err) && v.source != "" && v.source != loc {
+		r.opts.debugf("version %s of %q: storage location %s not found (%v); trying its source %s", v.version, v.name, loc, err, v.source)
+		if d, err2 := r.resolveLocation(st, v.source); err2 == nil {
+			return d, nil
+		}
+	}
+	if err != nil {
+		var le *loopError
+		if errors.As(err, &le) {
+			return "", le
+		}
+		return "", fmt.Errorf("version %s of registered model %q: %w", v.version, v.name, err)
+	}
+	return dir, nil
+}
+
+// resolveLocation finds the model folder at a version's download location, which
+// may itself be a runs:/ or models:/ URI.
+func (r *resolver) resolveLocation(st store, loc string) (string, error) {
+	if loc == "" {
+		return "", notFoundf("no source or storage location recorded")
+	}
+	switch uriScheme(loc) {
+	case "runs", "models":
+		dir, err := r.resolve(loc)
+		if err != nil {
+			var le *loopError
+			if errors.As(err, &le) {
+				return "", err
+			}
+			return "", fmt.Errorf("source %s: %w", loc, err)
+		}
+		return dir, nil
+	}
+	return st.fetch(artLoc{uri: loc}, "")
+}
+
+// checkVersionOrigin refuses versions whose run or logged model belongs to a
+// deleted experiment (mlbatch's policy: deleted experiments are not found).
+func (r *resolver) checkVersionOrigin(st store, v *versionInfo) error {
+	if v.runID != "" && idRe.MatchString(v.runID) {
+		run, err := st.run(v.runID)
+		switch {
+		case err == nil:
+			if err := run.usable(); err != nil {
+				return fmt.Errorf("version %s of registered model %q comes from %w", v.version, v.name, err)
+			}
+		case !isNotFound(err):
+			return err
+		}
+	}
+	if id := v.modelID(); id != "" {
+		lm, err := st.loggedModel(id)
+		switch {
+		case err == nil:
+			if err := r.checkLoggedModel(st, lm); err != nil {
+				return fmt.Errorf("version %s of registered model %q comes from %w", v.version, v.name, err)
+			}
+		case errors.Is(err, errDeletedExperiment):
+			return fmt.Errorf("version %s of registered model %q comes from %w", v.version, v.name, err)
+		case !isNotFound(err):
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *resolver) checkLoggedModel(st store, lm *loggedModelInfo) error {
+	if lm.experimentDeleted {
+		return fmt.Errorf("logged model %s belongs to experiment %s, which was deleted: %w; restore the experiment to score it",
+			lm.id, lm.experimentID, errDeletedExperiment)
+	}
+	return nil
+}
+
+// modelsURI is a parsed models:/ URI: exactly one of modelID, version, alias,
+// stage is set, or none (latest).
+type modelsURI struct {
+	name, version, stage, alias, modelID string
+}
+
+// parseModelsURI splits a models:/ URI the way MLflow's _parse_model_uri does.
+func parseModelsURI(uri string) (modelsURI, error) {
+	bad := func() (modelsURI, error) {
+		return modelsURI{}, errors.New("malformed models:/ URI: want models:/<name>/<version>, models:/<name>/latest, models:/<name>/<stage>, models:/<name>@<alias> or models:/<model_id>")
+	}
+	rest := uri[len("models:"):]
+	if strings.HasPrefix(rest, "//") {
+		host, _, _ := strings.Cut(rest[2:], "/")
+		if host != "" {
+			return modelsURI{}, fmt.Errorf("models:// URIs with a Databricks profile (%s) are not supported yet", host)
+		}
+	}
+	rest, _, _ = strings.Cut(rest, "?")
+	if !strings.HasPrefix(rest, "/") || len(rest) <= 1 {
+		return bad()
+	}
+	parts := strings.Split(strings.TrimLeft(rest, "/"), "/")
+	if len(parts) > 2 || strings.TrimSpace(parts[0]) == "" {
+		return bad()
+	}
+	var p modelsURI
+	if len(parts) == 2 {
+		p.name = parts[0]
+		suffix := parts[1]
+		switch {
+		case strings.TrimSpace(suffix) == "":
+			return bad()
+		case isDigits(suffix):
+			v := strings.TrimLeft(suffix, "0")
+			if v == "" {
+				v = "0"
+			}
+			p.version = v
+		case strings.EqualFold(suffix, "latest"):
+		default:
+			stage, err := canonicalStage(suffix)
+			if err != nil {
+				return modelsURI{}, err
+			}
+			p.stage = stage
+		}
+	} else if i := strings.LastIndex(parts[0], "@"); i >= 0 {
+		p.name, p.alias = parts[0][:i], parts[0][i+1:]
+		if strings.TrimSpace(p.alias) == "" || strings.TrimSpace(p.name) == "" {
+			return bad()
+		}
+	} else {
+		p.modelID = parts[0]
+	}
+	for _, s := range []string{p.name, p.alias, p.modelID} {
+		if s == "." || s == ".." || strings.ContainsAny(s, `\`+"\x00") {
+			return bad()
+		}
+	}
+	return p, nil
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// allStages are MLflow's model version stages, canonically spelled.
+var allStages = []string{"None", "Staging", "Production", "Archived"}
+
+// stageDeleted marks a deleted model version in MLflow's stores.
+const stageDeleted = "Deleted_Internal"
+
+// canonicalStage spells a stage as MLflow stores it; stages match in any case.
+func canonicalStage(s string) (string, error) {
+	for _, st := range allStages {
+		if strings.EqualFold(s, st) {
+			return st, nil
+		}
+	}
+	return "", fmt.Errorf("invalid model version stage %q: use a version number, latest, @<alias>, or a stage: %s (any case)",
+		s, strings.Join(allStages, ", "))
 }
 
 func exists(p string) bool {

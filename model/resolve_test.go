@@ -44,13 +44,10 @@ func sameDir(t *testing.T, got, want string) bool {
 	return a == b
 }
 
-// TestResolveFixtures resolves every runs:/ URI of the committed file store and
-// checks the folder (or the error) the fixture generator recorded.
+// TestResolveFixtures resolves every runs:/ and models:/ URI of the committed file
+// store and checks the folder (or the error) the fixture generator recorded.
 func TestResolveFixtures(t *testing.T) {
 	for _, c := range readManifest(t).Resolve {
-		if strings.HasPrefix(c.URI, "models:/") {
-			continue // the registry is resolved elsewhere
-		}
 		t.Run(c.URI, func(t *testing.T) {
 			var debug []string
 			opts := ResolveOptions{
@@ -84,7 +81,15 @@ func TestResolveFixtures(t *testing.T) {
 					if !strings.Contains(msg, "deleted") {
 						t.Errorf("error: %s", msg)
 					}
+				case "not_found":
+					if !strings.Contains(msg, "not found") && !strings.Contains(msg, "no model") {
+						t.Errorf("error: %s", msg)
+					}
 				}
+				if strings.Contains(msg, "\n") {
+					t.Errorf("error spans several lines: %q", msg)
+				}
+				t.Log(msg)
 				if !strings.Contains(msg, c.URI) {
 					t.Errorf("error should name the URI: %s", msg)
 				}
