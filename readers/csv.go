@@ -78,7 +78,13 @@ func openCSV(path string, opts Options) (Reader, error) {
 // newCSVReader reads the header and the first batch from rd. opts must have its
 // defaults filled in.
 func newCSVReader(name string, rd io.Reader, closer io.Closer, opts Options) (*csvReader, error) {
-	r := &csvReader{name: name, closer: closer, opts: opts, sc: newCSVScanner(rd, opts.Delimiter)}
+	return newCSVReaderSize(name, rd, closer, opts, scanBufSize)
+}
+
+// newCSVReaderSize is newCSVReader with a given initial read buffer size; tests use
+// tiny ones to make records cross refills.
+func newCSVReaderSize(name string, rd io.Reader, closer io.Closer, opts Options, bufSize int) (*csvReader, error) {
+	r := &csvReader{name: name, closer: closer, opts: opts, sc: newCSVScanner(rd, opts.Delimiter, bufSize)}
 	if err := r.readHeader(); err != nil {
 		return nil, err
 	}

@@ -55,8 +55,8 @@ type csvScanner struct {
 	ends []uint32
 }
 
-func newCSVScanner(r io.Reader, comma byte) *csvScanner {
-	return &csvScanner{r: r, buf: make([]byte, scanBufSize), comma: comma}
+func newCSVScanner(r io.Reader, comma byte, bufSize int) *csvScanner {
+	return &csvScanner{r: r, buf: make([]byte, bufSize), comma: comma}
 }
 
 // fill moves the unread bytes to the front of the buffer (growing it when they

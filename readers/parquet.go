@@ -98,6 +98,13 @@ func (r *parquetReader) open() error {
 		if err := checkFooter(pf, st.Size()); err != nil {
 			return r.corrupt(err)
 		}
+		if kv := pf.MetaData().KeyValueMetadata(); kv != nil {
+			if s := kv.FindValue("ARROW:schema"); s != nil {
+				if err := checkArrowSchema(*s); err != nil {
+					return r.corrupt(err)
+				}
+			}
+		}
 		fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: int64(r.opts.BatchSize)}, r.opts.Mem)
 		if err != nil {
 			return r.corrupt(err)

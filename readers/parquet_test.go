@@ -2,6 +2,8 @@ package readers
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/binary"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -242,11 +244,20 @@ func corruptions(valid []byte) map[string][]byte {
 	huge := bytes.Clone(valid)
 	copy(huge[len(huge)-8:], []byte{0xff, 0xff, 0xff, 0x7f})
 	out["footer-length"] = huge
+	// Random damage: changed bytes, huge little-endian lengths, deleted bytes.
 	rng := rand.New(rand.NewPCG(3, 4))
-	for i := range 40 {
+	for i := range 300 {
 		b := bytes.Clone(valid)
 		for range 1 + rng.IntN(4) {
-			b[rng.IntN(len(b))] ^= byte(1 + rng.IntN(255))
+			switch rng.IntN(3) {
+			case 0:
+				b[rng.IntN(len(b))] ^= byte(1 + rng.IntN(255))
+			case 1:
+				copy(b[rng.IntN(len(b)-4):], []byte{0xff, 0xff, 0xff, byte(rng.IntN(256))})
+			case 2:
+				k := rng.IntN(len(b))
+				b = append(b[:k:k], b[k+1:]...)
+			}
 		}
 		out["flip-"+strconv.Itoa(i)] = b
 	}
@@ -329,5 +340,53 @@ func TestCSVWriterRoundTrip(t *testing.T) {
 				t.Fatalf("row %d: got %v, want %v", i+1, got[i], rows[i])
 			}
 		}
+	}
+}
+
+// TestParquetCorruptArrowSchema overwrites each 4-byte word of the stored Arrow
+// schema with a huge length. arrow-go trusts such lengths and used to allocate tens
+// of gigabytes (an unrecoverable out-of-memory crash); checkArrowSchema must turn
+// every one of them into an error or a harmless read.
+func TestParquetCorruptArrowSchema(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.parquet")
+	writeFile(t, good, mixedSchema, mixedRows(40, 9), 15, writers.Options{RowGroupRows: 15})
+	valid, _ := os.ReadFile(good)
+	key := bytes.Index(valid, []byte("ARROW:schema"))
+	if key < 0 {
+		t.Fatal("no ARROW:schema in the footer")
+	}
+	isB64 := func(c byte) bool {
+		return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '='
+	}
+	start := key + len("ARROW:schema")
+	for !isB64(valid[start]) || !isB64(valid[start+1]) || !isB64(valid[start+2]) || !isB64(valid[start+3]) {
+		start++
+	}
+	end := start
+	for isB64(valid[end]) {
+		end++
+	}
+	raw, err := base64.StdEncoding.DecodeString(string(valid[start:end]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "bad.parquet")
+	rejected := 0
+	for pos := 8; pos+4 <= len(raw); pos++ {
+		b := bytes.Clone(raw)
+		binary.LittleEndian.PutUint32(b[pos:], 0x10000000)
+		enc := base64.StdEncoding.EncodeToString(b)
+		data := append(append(bytes.Clone(valid[:start]), enc...), valid[end:]...)
+		os.WriteFile(path, data, 0o644)
+		if err := readParquetAll(path); err != nil {
+			if mlerr.KindOf(err) != mlerr.IO {
+				t.Errorf("word at %d: %v", pos, err)
+			}
+			rejected++
+		}
+	}
+	if rejected == 0 {
+		t.Error("no corruption detected")
 	}
 }
