@@ -166,15 +166,16 @@ var hgbLinkClasses = map[string]hgbLink{
 }
 
 // hgbNode is one node of a flattened TreePredictor. Child indices are absolute
-// in hgbEnsemble.nodes.
+// in hgbEnsemble.nodes. A leaf is its own child both ways, so a walk can take
+// extra steps from a leaf without moving.
 type hgbNode struct {
-	v     float64 // num_threshold of a split, value of a leaf
-	left  int32   // -1 marks a leaf
-	right int32
-	miss  int32 // the child that NaN and unknown categories go to
+	v     float64  // num_threshold of a split, value of a leaf
+	kids  [2]int32 // left, right
 	feat  int32
-	cat   int32 // categorical split: offset of its left-category bitset in bits; -1 numeric
+	cat   int32 // categorical split: offset of its left-category bitset in bits; -1 otherwise
 	known int32 // categorical split: offset of the feature's known-category bitset
+	missR uint8 // 1 when NaN (and unknown categories) go right
+	leaf  uint8
 }
 
 // hgbEnsemble is everything both estimators share. It is immutable after load.
@@ -556,7 +557,8 @@ func (e *hgbEnsemble) addPredictor(arr *pickle.NDArray, bv any, known []int32, b
 		nd := hgbNode{cat: -1, known: -1}
 		if f["is_leaf"].Int64(i) != 0 {
 			nd.v = f["value"].Float64(i)
-			nd.left, nd.right, nd.miss = -1, -1, -1
+			nd.kids = [2]int32{base + int32(i), base + int32(i)}
+			nd.leaf = 1
 			e.nodes = append(e.nodes, nd)
 			continue
 		}
@@ -569,11 +571,10 @@ func (e *hgbEnsemble) addPredictor(arr *pickle.NDArray, bv any, known []int32, b
 			return 0, fmt.Errorf("node %d splits on feature %d; the model has %d features", i, feat, e.nFeat)
 		}
 		nd.v = f["num_threshold"].Float64(i)
-		nd.left, nd.right = base+int32(left), base+int32(right)
+		nd.kids = [2]int32{base + int32(left), base + int32(right)}
 		nd.feat = int32(feat)
-		nd.miss = nd.right
-		if f["missing_go_to_left"].Int64(i) != 0 {
-			nd.miss = nd.left
+		if f["missing_go_to_left"].Int64(i) == 0 {
+			nd.missR = 1
 		}
 		if f["is_categorical"].Int64(i) != 0 {
 			if known == nil || known[feat] < 0 {
@@ -609,39 +610,64 @@ func hgbCategory(x float64) uint32 {
 	return 0
 }
 
-// walk returns the leaf value tree root gives for one row.
-func (e *hgbEnsemble) walk(i int32, row []float64) float64 {
-	nodes := e.nodes
+// hgbLanes rows walk a tree together, one step each in turn, so that their
+// independent chains of loads overlap.
+const hgbLanes = 8
+
+// walkLanes adds the leaf value of the tree rooted at root to acc[r*K+k] for the
+// rows r0 <= r < r0+n (n <= hgbLanes) of the row-major block buf (F values a
+// row). A numeric split picks its child without a jump: kids[x > v], or the
+// missing side for NaN; so the walk pays for no mispredicted branches. Lanes
+// that reach a leaf stay there (a leaf is its own child) until every lane has.
+func (e *hgbEnsemble) walkLanes(root int32, buf []float64, F, r0, n int, acc []float64, K, k int) {
+	nodes, bits := e.nodes, e.bits
+	var idx [hgbLanes]int32
+	var off [hgbLanes]int
+	for j := range idx {
+		idx[j] = root
+		off[j] = (r0 + min(j, n-1)) * F
+	}
 	for {
-		nd := &nodes[i]
-		if nd.left < 0 {
-			return nd.v
+		done := uint8(1)
+		for j := range idx {
+			nd := &nodes[idx[j]]
+			done &= nd.leaf
+			x := buf[off[j]+int(nd.feat)]
+			if nd.cat < 0 {
+				idx[j] = nd.kids[hgbB2i(x > nd.v)|hgbB2i(x != x)&int(nd.missR)]
+				continue
+			}
+			// Categorical: NaN, negative and unknown categories go the missing
+			// way; the split's categories left, the feature's other known ones
+			// right.
+			side := int(nd.missR)
+			if x >= 0 {
+				c := hgbCategory(x)
+				w, bit := int(c>>5), c&31
+				if bits[int(nd.cat)+w]>>bit&1 != 0 {
+					side = 0
+				} else if bits[int(nd.known)+w]>>bit&1 != 0 {
+					side = 1
+				}
+			}
+			idx[j] = nd.kids[side]
 		}
-		x := row[nd.feat]
-		switch {
-		case nd.cat < 0:
-			if x <= nd.v {
-				i = nd.left
-			} else if x == x {
-				i = nd.right
-			} else {
-				i = nd.miss
-			}
-		case x != x || x < 0:
-			i = nd.miss
-		default:
-			c := hgbCategory(x)
-			w, bit := int(c>>5), c&31
-			switch {
-			case e.bits[int(nd.cat)+w]>>bit&1 != 0:
-				i = nd.left
-			case e.bits[int(nd.known)+w]>>bit&1 != 0:
-				i = nd.right
-			default:
-				i = nd.miss
-			}
+		if done != 0 {
+			break
 		}
 	}
+	for j := range n {
+		acc[(r0+j)*K+k] += nodes[idx[j]].v
+	}
+}
+
+// hgbB2i is 1 for true; the compiler makes it a SETcc, not a jump.
+func hgbB2i(b bool) int {
+	i := 0
+	if b {
+		i = 1
+	}
+	return i
 }
 
 // hgbBlockRows rows are transposed into one row-major block at a time; the block
@@ -663,24 +689,24 @@ func (e *hgbEnsemble) raw(X *Dense) ([]float64, error) {
 	if len(e.roots) == 0 || X.Rows == 0 {
 		return out, nil
 	}
+	stride := max(F, 1) // leaves read feature 0 too
 	bp := hgbBlockPool.Get().(*[]float64)
 	defer hgbBlockPool.Put(bp)
-	if cap(*bp) < hgbBlockRows*F {
-		*bp = make([]float64, hgbBlockRows*F)
+	if cap(*bp) < hgbBlockRows*stride {
+		*bp = make([]float64, hgbBlockRows*stride)
 	}
-	buf := (*bp)[:hgbBlockRows*F]
+	buf := (*bp)[:hgbBlockRows*stride]
 	for start := 0; start < X.Rows; start += hgbBlockRows {
 		n := min(hgbBlockRows, X.Rows-start)
 		for j, col := range X.Cols {
 			for r, v := range col[start : start+n] {
-				buf[r*F+j] = v
+				buf[r*stride+j] = v
 			}
 		}
 		acc := out[start*K : (start+n)*K]
 		for t, root := range e.roots {
-			k := t % K
-			for r := range n {
-				acc[r*K+k] += e.walk(root, buf[r*F:(r+1)*F])
+			for r0 := 0; r0 < n; r0 += hgbLanes {
+				e.walkLanes(root, buf, stride, r0, min(hgbLanes, n-r0), acc, K, t%K)
 			}
 		}
 	}

@@ -649,3 +649,50 @@ func TestHGBSharedTrees(t *testing.T) {
 		t.Errorf("%d flattened nodes, want %d", len(e.nodes), nodes)
 	}
 }
+
+// TestHGBNoFeatures predicts with a model of zero features, whose trees are
+// single leaves: the baseline plus the leaves.
+func TestHGBNoFeatures(t *testing.T) {
+	leaf := &pickle.DType{Kind: 'V', ItemSize: 0, Order: binary.LittleEndian, Fields: map[string]pickle.Field{}}
+	for _, f := range []struct {
+		name string
+		dt   *pickle.DType
+	}{
+		{"value", hgbF8}, {"feature_idx", hgbU4}, {"num_threshold", hgbF8},
+		{"missing_go_to_left", hgbU1}, {"left", hgbU4}, {"right", hgbU4},
+		{"is_leaf", hgbU1}, {"is_categorical", hgbU1}, {"bitset_idx", hgbU4},
+	} {
+		leaf.Names = append(leaf.Names, f.name)
+		leaf.Fields[f.name] = pickle.Field{DType: f.dt, Offset: leaf.ItemSize}
+		leaf.ItemSize += f.dt.ItemSize
+	}
+	data := make([]byte, leaf.ItemSize)
+	binary.LittleEndian.PutUint64(data, math.Float64bits(0.25))
+	data[leaf.Fields["is_leaf"].Offset] = 1
+	pred := hgbObject("sklearn.ensemble._hist_gradient_boosting.predictor", "TreePredictor", map[string]any{
+		"nodes": &pickle.NDArray{DType: leaf, Shape: []int{1}, Data: data},
+	})
+	obj := hgbObject("sklearn.ensemble._hist_gradient_boosting.gradient_boosting", "HistGradientBoostingRegressor", map[string]any{
+		"loss":                   "poisson",
+		"n_features_in_":         int64(0),
+		"n_trees_per_iteration_": int64(1),
+		"_baseline_prediction":   0.5,
+		"_predictors":            &pickle.List{Items: []any{&pickle.List{Items: []any{pred}}, &pickle.List{Items: []any{pred}}}},
+		"_bin_mapper": hgbObject("sklearn.ensemble._hist_gradient_boosting.binning", "_BinMapper", map[string]any{
+			"is_categorical_": &pickle.NDArray{DType: hgbU1, Shape: []int{0}},
+		}),
+	})
+	est, err := build(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := est.(*hgbRegressor).regress(&Dense{Rows: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range got {
+		if v != math.Exp(0.5+0.25+0.25) {
+			t.Fatalf("got %v, want exp(1)", got)
+		}
+	}
+}
