@@ -32,6 +32,7 @@ demo: build
 fixtures:
 	$(PYTHON) testdata/gen/make_fixtures.py
 	$(PYTHON) model/pickle/testdata/gen.py
+	$(PYTHON) testdata/lightgbm/gen.py
 
 fixtures-deps:
 	apt-get update
