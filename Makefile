@@ -33,6 +33,7 @@ fixtures:
 	$(PYTHON) testdata/gen/make_fixtures.py
 	$(PYTHON) model/pickle/testdata/gen.py
 	$(PYTHON) testdata/lightgbm/gen.py
+	$(PYTHON) testdata/xgboost/gen.py
 
 fixtures-deps:
 	apt-get update
