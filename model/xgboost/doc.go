@@ -44,13 +44,12 @@
 // eight rows in lock step; other rows take the general walk. Both give the
 // same leaves.
 //
-// Parity: against xgboost 1.7.4 every value xgboost computes itself is
-// reproduced bit for bit on the fixtures in testdata/xgboost. The one
-// exception is XGBClassifier(objective="multi:softmax").predict_proba, which
-// xgboost leaves to scipy's softmax over numpy's SIMD exp; there values may
-// differ by an ulp or two of float32 (relative 1.3e-7 at most on the
-// fixtures). base_score margins use a correctly rounded logf where glibc's
-// logf differs for about 0.02% of inputs (one ulp of the intercept).
+// Parity: against xgboost 1.7.4 every prediction and probability on the
+// fixtures in testdata/xgboost is reproduced bit for bit, including
+// XGBClassifier(objective="multi:softmax").predict_proba, which xgboost
+// leaves to scipy's softmax over numpy's SIMD float32 exp (npExpf reproduces
+// it). base_score margins use a correctly rounded logf where glibc's logf
+// differs for about 0.02% of inputs (one ulp of the intercept).
 //
 // What Predict returns follows the flavor's model_class, as MLflow's pyfunc
 // would call it:
