@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -73,7 +74,8 @@ func Run(ctx context.Context, src Source, m model.Model, b *Binding, dst Sink, o
 		mem = memory.DefaultAllocator
 	}
 
-	var stats Stats
+	var stats Stats           // written by the writer goroutine
+	var rowsRead atomic.Int64 // written by the reader goroutine
 	g, gctx := errgroup.WithContext(ctx)
 	jobs := make(chan job)
 	futures := make(chan chan result, queue)
@@ -95,7 +97,7 @@ func Run(ctx context.Context, src Source, m model.Model, b *Binding, dst Sink, o
 				return err
 			}
 			n := rec.NumRows()
-			stats.RowsRead += n // only this goroutine writes it until Wait returns
+			rowsRead.Add(n)
 			fut := make(chan result, 1)
 			select {
 			case futures <- fut:
@@ -132,13 +134,16 @@ func Run(ctx context.Context, src Source, m model.Model, b *Binding, dst Sink, o
 		})
 	}
 
-	// Writer: in input order.
+	// Writer: in input order. held is the future it is waiting on when the run is
+	// cancelled; its result is released below.
+	var held chan result
 	g.Go(func() error {
 		for fut := range futures {
 			var r result
 			select {
 			case r = <-fut:
 			case <-gctx.Done():
+				held = fut
 				return gctx.Err()
 			}
 			if r.err != nil {
@@ -153,15 +158,18 @@ func Run(ctx context.Context, src Source, m model.Model, b *Binding, dst Sink, o
 			stats.RowsWritten += n
 			stats.Batches++
 			if opts.Progress != nil {
-				opts.Progress(stats)
+				snap := stats
+				snap.RowsRead = rowsRead.Load()
+				opts.Progress(snap)
 			}
 		}
 		return nil
 	})
 
 	err := g.Wait()
-	// Release results that were computed but never written.
-	for fut := range futures {
+	// Release results that were computed but never written. Every worker has
+	// returned, so a future either holds its result already or never will.
+	release := func(fut chan result) {
 		select {
 		case r := <-fut:
 			if r.rec != nil {
@@ -170,6 +178,13 @@ func Run(ctx context.Context, src Source, m model.Model, b *Binding, dst Sink, o
 		default:
 		}
 	}
+	if held != nil {
+		release(held)
+	}
+	for fut := range futures {
+		release(fut)
+	}
+	stats.RowsRead = rowsRead.Load()
 	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 		err = mlerr.Wrap(mlerr.Interrupted, fmt.Errorf("interrupted: %w", err))
 	}
