@@ -111,10 +111,11 @@ func trimSpace(c []byte) []byte {
 // missing-value markers, handled by the callers), and the Go-only syntaxes that
 // strconv also accepts (hex floats like 0x1p-2, digit separators like 1_000).
 //
-// strconv.ParseFloat(string(c)) does not allocate: the conversion does not escape
-// (strconv clones the string into its errors), so the compiler copies short cells to
-// a stack buffer. strconv is correctly rounded (Eisel-Lemire with a slow fallback),
-// which matters here: predictions must match Python's bit for bit.
+// float64 cells go through fastAtof (atof.go), which handles nearly all of them and
+// leaves the rest to strconv.ParseFloat. strconv.ParseFloat(string(c)) does not
+// allocate: the conversion does not escape (strconv clones the string into its
+// errors), so the compiler copies short cells to a stack buffer. Both are correctly
+// rounded, which matters here: predictions must match Python's bit for bit.
 func parseFloat(c []byte, bits int) (float64, bool) {
 	if len(c) == 0 {
 		return 0, false
@@ -139,6 +140,11 @@ func parseFloat(c []byte, bits int) (float64, bool) {
 			return math.Inf(1), true
 		}
 		return 0, false
+	}
+	if bits == 64 {
+		if f, ok, handled := fastAtof(c); handled {
+			return f, ok
+		}
 	}
 	if len(d) > 1 && d[0] == '0' && d[1]|0x20 == 'x' || bytes.IndexByte(d, '_') >= 0 {
 		return 0, false
