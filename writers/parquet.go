@@ -66,13 +66,24 @@ func newParquetEncoder(w io.Writer, schema *arrow.Schema, codec compress.Compres
 		rows = parquetRowGroupRows
 	}
 	bw := bufio.NewWriterSize(w, 1<<20)
-	props := parquet.NewWriterProperties(
+	// Dictionary encoding pays off for strings (labels, categories) but not for
+	// measured floats, where the writer would build a dictionary per column chunk
+	// only to abandon it: it is on for string and binary columns only.
+	wprops := []parquet.WriterProperty{
+		parquet.WithDictionaryDefault(false),
 		parquet.WithAllocator(mem),
 		parquet.WithCompression(codec),
 		parquet.WithMaxRowGroupLength(rows),
 		parquet.WithDataPageSize(parquetPageSize),
 		parquet.WithCreatedBy("mlbatch"),
-	)
+	}
+	for _, f := range schema.Fields() {
+		switch f.Type.ID() {
+		case arrow.STRING, arrow.LARGE_STRING, arrow.BINARY, arrow.LARGE_BINARY, arrow.DICTIONARY:
+			wprops = append(wprops, parquet.WithDictionaryFor(f.Name, true))
+		}
+	}
+	props := parquet.NewWriterProperties(wprops...)
 	fw, err := pqarrow.NewFileWriter(schema, plainWriter{bw}, props,
 		pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(mem)))
 	if err != nil {
