@@ -31,6 +31,7 @@ demo: build
 # Regenerate every fixture under testdata/ with Debian's scikit-learn.
 fixtures:
 	$(PYTHON) testdata/gen/make_fixtures.py
+	$(PYTHON) testdata/layouts/gen.py
 	$(PYTHON) model/pickle/testdata/gen.py
 	$(PYTHON) testdata/lightgbm/gen.py
 	$(PYTHON) testdata/xgboost/gen.py

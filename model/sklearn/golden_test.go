@@ -133,69 +133,7 @@ func TestGoldenPredictions(t *testing.T) {
 			continue
 		}
 		n++
-		t.Run(c.Name, func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-			defer mem.AssertSize(t, 0)
-			m, _, err := model.Load(filepath.Join(testdata, c.ModelDir), model.LoadOptions{Proba: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			feats, rows := featureArrays(t, m, filepath.Join(testdata, c.Input), mem)
-			defer func() {
-				for _, a := range feats {
-					a.Release()
-				}
-			}()
-			outs, err := m.Predict(context.Background(), model.Features{Cols: feats, Rows: rows}, mem)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer func() {
-				for _, a := range outs {
-					a.Release()
-				}
-			}()
-			got := map[string]arrow.Array{}
-			for i, col := range m.Outputs() {
-				got[col.Name] = outs[i]
-			}
-			for _, o := range c.Outputs {
-				_, want := readCSV(t, filepath.Join(testdata, o.Golden))
-				for _, name := range o.Columns {
-					a, ok := got[name]
-					if !ok {
-						t.Fatalf("no output %q (have %v)", name, m.Outputs())
-					}
-					w := want[name]
-					if a.Len() != len(w) {
-						t.Fatalf("%s: %d rows, want %d", name, a.Len(), len(w))
-					}
-					bad := 0
-					for i, ws := range w {
-						gs := cellString(a, i)
-						if gs == ws {
-							continue
-						}
-						gv, err1 := strconv.ParseFloat(gs, 64)
-						wv, err2 := strconv.ParseFloat(ws, 64)
-						ok := err1 == nil && err2 == nil && (gv == wv ||
-							(!o.Tol.Exact && math.Abs(gv-wv) <= o.Tol.Abs+o.Tol.Rel*math.Abs(wv)))
-						if !ok && strings.EqualFold(gs, ws) {
-							ok = true // bool labels
-						}
-						if !ok {
-							if bad < 3 {
-								t.Errorf("%s row %d: got %s, want %s", name, i+1, gs, ws)
-							}
-							bad++
-						}
-					}
-					if bad > 0 {
-						t.Errorf("%s: %d of %d rows differ", name, bad, len(w))
-					}
-				}
-			}
-		})
+		t.Run(c.Name, func(t *testing.T) { checkGolden(t, c) })
 	}
 	if n < 20 {
 		t.Errorf("only %d scikit-learn fixtures", n)
@@ -256,5 +194,103 @@ func TestSharedExamples(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// checkGolden loads c's model, predicts over its input and compares every golden
+// column: labels exactly, numbers within the manifest's tolerance.
+func checkGolden(t *testing.T, c goldenCase) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	m, _, err := model.Load(filepath.Join(testdata, c.ModelDir), model.LoadOptions{Proba: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	feats, rows := featureArrays(t, m, filepath.Join(testdata, c.Input), mem)
+	defer func() {
+		for _, a := range feats {
+			a.Release()
+		}
+	}()
+	outs, err := m.Predict(context.Background(), model.Features{Cols: feats, Rows: rows}, mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		for _, a := range outs {
+			a.Release()
+		}
+	}()
+	got := map[string]arrow.Array{}
+	for i, col := range m.Outputs() {
+		got[col.Name] = outs[i]
+	}
+	for _, o := range c.Outputs {
+		_, want := readCSV(t, filepath.Join(testdata, o.Golden))
+		for _, name := range o.Columns {
+			a, ok := got[name]
+			if !ok {
+				t.Fatalf("no output %q (have %v)", name, m.Outputs())
+			}
+			w := want[name]
+			if a.Len() != len(w) {
+				t.Fatalf("%s: %d rows, want %d", name, a.Len(), len(w))
+			}
+			bad := 0
+			for i, ws := range w {
+				gs := cellString(a, i)
+				if gs == ws {
+					continue
+				}
+				gv, err1 := strconv.ParseFloat(gs, 64)
+				wv, err2 := strconv.ParseFloat(ws, 64)
+				ok := err1 == nil && err2 == nil && (gv == wv ||
+					(!o.Tol.Exact && math.Abs(gv-wv) <= o.Tol.Abs+o.Tol.Rel*math.Abs(wv)))
+				if !ok && strings.EqualFold(gs, ws) {
+					ok = true // bool labels
+				}
+				if !ok {
+					if bad < 3 {
+						t.Errorf("%s row %d: got %s, want %s", name, i+1, gs, ws)
+					}
+					bad++
+				}
+			}
+			if bad > 0 {
+				t.Errorf("%s: %d of %d rows differ", name, bad, len(w))
+			}
+		}
+	}
+}
+
+// TestTreeLayouts scores the same fitted trees re-pickled in the node layouts of
+// 32-bit builds and of scikit-learn 1.3 and 1.4 (testdata/layouts/gen.py) against
+// the goldens of the models they came from.
+func TestTreeLayouts(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(testdata, "layouts", "cases.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		Cases []struct {
+			Name     string `json:"name"`
+			ModelDir string `json:"model_dir"`
+			Like     string `json:"like"`
+		} `json:"cases"`
+	}
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]goldenCase{}
+	for _, c := range goldenCases(t) {
+		byName[c.Name] = c
+	}
+	for _, lc := range m.Cases {
+		c, ok := byName[lc.Like]
+		if !ok {
+			t.Fatalf("%s: no fixture %s", lc.Name, lc.Like)
+		}
+		c.Name, c.ModelDir = lc.Name, lc.ModelDir
+		t.Run(lc.Name, func(t *testing.T) { checkGolden(t, c) })
 	}
 }
