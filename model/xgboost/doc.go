@@ -39,7 +39,8 @@
 // float32 in XGBoost's order (intercept, then trees in model order); the
 // objective's transform follows (sigmoid, exp, softmax, argmax, hinge step),
 // in float32 with an expf that reproduces glibc's bit for bit (xgboost calls
-// glibc's expf, which is not correctly rounded). Blocks without missing values
+// glibc's expf and logf, which are not correctly rounded; the FMA variants
+// that glibc selects on current x86-64 CPUs are the ones reproduced). Blocks without missing values
 // walk numerical trees in a fixed-depth layout (leaves loop to themselves),
 // eight rows in lock step; other rows take the general walk. Both give the
 // same leaves.
@@ -48,8 +49,7 @@
 // fixtures in testdata/xgboost is reproduced bit for bit, including
 // XGBClassifier(objective="multi:softmax").predict_proba, which xgboost
 // leaves to scipy's softmax over numpy's SIMD float32 exp (npExpf reproduces
-// it). base_score margins use a correctly rounded logf where glibc's logf
-// differs for about 0.02% of inputs (one ulp of the intercept).
+// it). base_score goes through a logf that reproduces glibc's, too.
 //
 // What Predict returns follows the flavor's model_class, as MLflow's pyfunc
 // would call it:

@@ -2,7 +2,6 @@ package xgboost
 
 import (
 	"fmt"
-	"math"
 	"sort"
 	"strings"
 )
@@ -74,10 +73,6 @@ func lookupObjective(name string) (objective, error) {
 	o.name = name
 	return o, nil
 }
-
-// logf is C's single-precision log as the double result rounded to float32. It
-// is only used to turn base_score into a margin.
-func logf(x float32) float32 { return float32(math.Log(float64(x))) }
 
 // probToMargin converts a user-space base_score to a margin, in float32 as
 // XGBoost does.
