@@ -463,7 +463,7 @@ func (r *resolver) checkVersionOrigin(st store, v *versionInfo) error {
 		switch {
 		case err == nil:
 			if err := run.usable(); err != nil {
-				return fmt.Errorf("version %s of registered model %q comes from %w", v.version, v.name, err)
+				return fmt.Errorf("version %s of registered model %q: %w", v.version, v.name, err)
 			}
 		case !isNotFound(err):
 			return err
@@ -474,10 +474,10 @@ func (r *resolver) checkVersionOrigin(st store, v *versionInfo) error {
 		switch {
 		case err == nil:
 			if err := r.checkLoggedModel(st, lm); err != nil {
-				return fmt.Errorf("version %s of registered model %q comes from %w", v.version, v.name, err)
+				return fmt.Errorf("version %s of registered model %q: %w", v.version, v.name, err)
 			}
 		case errors.Is(err, errDeletedExperiment):
-			return fmt.Errorf("version %s of registered model %q comes from %w", v.version, v.name, err)
+			return fmt.Errorf("version %s of registered model %q: %w", v.version, v.name, err)
 		case !isNotFound(err):
 			return err
 		}
