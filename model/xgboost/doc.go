@@ -30,20 +30,20 @@
 //
 // # Prediction
 //
-// Rows are processed in blocks of 256: each block is transposed from the
+// Rows are processed in blocks of up to 256: each block is transposed from the
 // column buffers into a reused row-major float32 buffer and every tree is
 // applied to the whole block. Trees are flat node arrays with siblings
 // adjacent. Missing values take the default branch; a numerical split goes
 // left iff x < threshold in float32; a categorical split goes right iff the
 // category is in the node's set. Leaf values are summed per output group in
 // float32 in XGBoost's order (intercept, then trees in model order); the
-// objective's transform follows (sigmoid, exp, softmax, argmax, hinge step),
-// in float32 with an expf that reproduces glibc's bit for bit (xgboost calls
-// glibc's expf and logf, which are not correctly rounded; the FMA variants
-// that glibc selects on current x86-64 CPUs are the ones reproduced). Blocks without missing values
-// walk numerical trees in a fixed-depth layout (leaves loop to themselves),
-// eight rows in lock step; other rows take the general walk. Both give the
-// same leaves.
+// objective's transform follows (sigmoid, exp, softmax, argmax, hinge step)
+// in float32. xgboost calls glibc's expf and logf, which are not correctly
+// rounded; expf and logf here reproduce the FMA variants glibc selects on
+// current x86-64 CPUs bit for bit. Blocks of rows walk numerical trees of
+// depth <= 12 in a fixed-depth layout (leaves loop to themselves, so every row
+// takes the same branch-free steps), several rows in lock step; deeper or
+// categorical trees take the general walk. Both give the same leaves.
 //
 // Parity: against xgboost 1.7.4 every prediction and probability on the
 // fixtures in testdata/xgboost is reproduced bit for bit, including
