@@ -25,6 +25,8 @@ import (
 type scoreOptions struct {
 	Model         string
 	TrackingURI   string
+	ArtifactsRoot string
+	CacheDir      string
 	In            string
 	Out           string
 	InFormat      string
@@ -83,12 +85,20 @@ when the whole run succeeded: a failed run leaves nothing under the final name.
 			if o.TrackingURI == "" {
 				o.TrackingURI = os.Getenv("MLFLOW_TRACKING_URI")
 			}
+			if o.ArtifactsRoot == "" {
+				o.ArtifactsRoot = os.Getenv("MLBATCH_ARTIFACTS_ROOT")
+			}
+			if o.CacheDir == "" {
+				o.CacheDir = os.Getenv("MLBATCH_CACHE_DIR")
+			}
 			return runScore(cmd.Context(), o)
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Model, "model", "", "model URI: a folder, file://..., runs:/<run_id>[/<path>] (required)")
 	f.StringVar(&o.TrackingURI, "tracking-uri", "", "file store for runs:/ URIs (default $MLFLOW_TRACKING_URI, else ./mlruns)")
+	f.StringVar(&o.ArtifactsRoot, "artifacts-root", "", "folder holding a tracking server's mlflow-artifacts:/ files copied to disk (default $MLBATCH_ARTIFACTS_ROOT, else mlartifacts/ beside the store)")
+	f.StringVar(&o.CacheDir, "cache-dir", "", "where models downloaded from a tracking server are kept (default $MLBATCH_CACHE_DIR, else the user cache folder)")
 	f.StringVar(&o.In, "in", "", "input file (required)")
 	f.StringVar(&o.Out, "out", "", "output file (required)")
 	f.StringVar(&o.InFormat, "in-format", "", "input format: csv or parquet (default: from the extension)")
@@ -183,7 +193,7 @@ func runScore(ctx context.Context, o *scoreOptions) error {
 	if mem == nil {
 		mem = memory.DefaultAllocator
 	}
-	ropts := model.ResolveOptions{TrackingURI: o.TrackingURI}
+	ropts := model.ResolveOptions{TrackingURI: o.TrackingURI, ArtifactsRoot: o.ArtifactsRoot, CacheDir: o.CacheDir}
 	if o.Verbose {
 		ropts.Debug = func(msg string) { o.logf("debug: %s", msg) }
 	}
