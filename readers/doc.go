@@ -10,5 +10,10 @@
 //   - Errors in the data name the file, the 1-based data row and the column, as a
 //     *RowError, so callers can report "data.csv row 12: column \"age\": ...".
 //   - A Reader is not safe for concurrent use; the pipeline reads from one goroutine.
-//   - Readers never panic on hostile bytes: corrupt input is an error.
+//   - Readers never panic on hostile bytes: corrupt input is an error (mlerr.IO
+//     naming the file for an unreadable Parquet file; a *RowError for bad CSV).
+//   - After an error, Next keeps returning it. Batches before a malformed CSV record
+//     are delivered first. After Close, Next returns an error.
+//   - Project(nil or empty) keeps no columns: batches then carry only row counts.
+//   - CSV typing and parsing rules are in csv.go and csvscan.go.
 package readers
