@@ -341,3 +341,23 @@ func TestSharedExamplesRegistry(t *testing.T) {
 		}
 	}
 }
+
+// TestDefaultStore: without a tracking URI, ./mlruns is used when it holds a file
+// store, else ./mlflow.db (MLflow 3.7's default, artifacts still in ./mlruns).
+func TestDefaultStore(t *testing.T) {
+	src, _ := filepath.Abs(filepath.Join(registryData, "sqlite"))
+	dir := t.TempDir()
+	copyTree(t, src, dir)
+	t.Chdir(dir)
+	got, err := Resolve("models:/diabetes-ridge@champion", ResolveOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameDir(t, got, filepath.Join(dir, "mlruns", "2", "models", "m-31305e1389e0732a9d828fa54fe115c2", "artifacts")) {
+		t.Errorf("got %s", got)
+	}
+	// A file store in ./mlruns wins.
+	os.WriteFile(filepath.Join(dir, "mlruns", "1", "meta.yaml"), []byte("name: x\nlifecycle_stage: active\n"), 0o644)
+	_, err = Resolve("models:/diabetes-ridge@champion", ResolveOptions{})
+	checkResolveError(t, "models:/diabetes-ridge@champion", err, "file store mlruns")
+}
