@@ -2,6 +2,7 @@ package model
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
@@ -220,7 +221,7 @@ func (s *restStore) endpointURL(u *url.URL, p string, q url.Values) string {
 
 // send runs one request with retries on 429, 5xx and network errors. The
 // response body is the caller's on success (status 200).
-func (s *restStore) send(method, target string, body []byte, sameHost bool) (*http.Response, error) {
+func (s *restStore) send(method, target string, body []byte, sameHost bool, timeout time.Duration) (*http.Response, error) {
 	endpoint := target
 	if u, err := url.Parse(target); err == nil {
 		endpoint = u.Path
@@ -234,8 +235,10 @@ func (s *restStore) send(method, target string, body []byte, sameHost bool) (*ht
 		if body != nil {
 			rd = bytes.NewReader(body)
 		}
-		req, err := http.NewRequest(method, target, rd)
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		req, err := http.NewRequestWithContext(ctx, method, target, rd)
 		if err != nil {
+			cancel()
 			return nil, err
 		}
 		if body != nil {
@@ -247,6 +250,7 @@ func (s *restStore) send(method, target string, body []byte, sameHost bool) (*ht
 		}
 		resp, err := s.client.Do(req)
 		if err != nil {
+			cancel()
 			var ue *url.Error
 			if errors.As(err, &ue) {
 				err = ue.Err // the URL is named by the caller
@@ -258,11 +262,13 @@ func (s *restStore) send(method, target string, body []byte, sameHost bool) (*ht
 			continue
 		}
 		if resp.StatusCode == http.StatusOK {
+			resp.Body = cancelOnClose{resp.Body, cancel}
 			return resp, nil
 		}
 		ae := &apiError{status: resp.StatusCode, endpoint: endpoint}
 		data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 		resp.Body.Close()
+		cancel()
 		var eb struct {
 			Code    string `json:"error_code"`
 			Message string `json:"message"`
@@ -286,6 +292,24 @@ func (s *restStore) send(method, target string, body []byte, sameHost bool) (*ht
 		last = ra.apiError
 	}
 	return nil, &retriesError{last: last, attempts: retryPolicy.attempts}
+}
+
+// Time limits for one request, response included: API calls, and one file.
+const (
+	apiTimeout      = 2 * time.Minute
+	downloadTimeout = 30 * time.Minute
+)
+
+// cancelOnClose releases a request's context once its body is read.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c cancelOnClose) Close() error {
+	err := c.ReadCloser.Close()
+	c.cancel()
+	return err
 }
 
 type retryAfter struct {
@@ -325,7 +349,7 @@ func (s *restStore) call(method, endpoint string, q url.Values, in, out any) err
 			return err
 		}
 	}
-	resp, err := s.send(method, s.endpointURL(s.base, apiPrefix+endpoint, q), body, true)
+	resp, err := s.send(method, s.endpointURL(s.base, apiPrefix+endpoint, q), body, true, apiTimeout)
 	if err != nil {
 		return err
 	}
@@ -724,7 +748,7 @@ func (s *restStore) list(r remote) ([]proxyFile, error) {
 		return files, nil
 	}
 	target := s.endpointURL(r.server, proxyPrefix, url.Values{"path": {r.path}})
-	resp, err := s.send("GET", target, nil, s.sameHost(r.server))
+	resp, err := s.send("GET", target, nil, s.sameHost(r.server), apiTimeout)
 	if err != nil {
 		if isMissing(err) {
 			return nil, nil
@@ -954,7 +978,7 @@ func (s *restStore) downloadFile(r remote, dst, size string) error {
 	target.RawPath = strings.TrimRight(r.server.EscapedPath(), "/") + proxyPrefix + "/" + strings.Join(segs, "/")
 	var last error
 	for attempt := 0; attempt < 2; attempt++ {
-		resp, err := s.send("GET", target.String(), nil, s.sameHost(r.server))
+		resp, err := s.send("GET", target.String(), nil, s.sameHost(r.server), downloadTimeout)
 		if err != nil {
 			return s.fail(err, "downloading "+r.String())
 		}
