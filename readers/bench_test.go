@@ -65,13 +65,25 @@ func benchSchema() *arrow.Schema {
 	return arrow.NewSchema(fields, nil)
 }
 
-// BenchmarkCSVRead decodes the benchmark CSV into Arrow batches (types inferred).
-func BenchmarkCSVRead(b *testing.B) {
+// BenchmarkCSVRead decodes the benchmark CSV into Arrow batches (types inferred
+// from the first batch, as in production).
+func BenchmarkCSVRead(b *testing.B) { benchCSVRead(b, nil) }
+
+// BenchmarkCSVReadTyped declares the types, as BenchmarkArrowCSVRead must.
+func BenchmarkCSVReadTyped(b *testing.B) {
+	types := map[string]arrow.DataType{}
+	for _, f := range benchSchema().Fields() {
+		types[f.Name] = f.Type
+	}
+	benchCSVRead(b, types)
+}
+
+func benchCSVRead(b *testing.B, types map[string]arrow.DataType) {
 	data := benchData()
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {
-		r, err := newCSVReader("bench.csv", bytes.NewReader(data), nil, Options{}.withDefaults(""))
+		r, err := newCSVReader("bench.csv", bytes.NewReader(data), nil, Options{Types: types}.withDefaults(""))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -96,6 +108,16 @@ func BenchmarkCSVRead(b *testing.B) {
 
 // BenchmarkArrowCSVRead is arrow-go's own CSV reader on the same data, given the
 // schema (no inference), for comparison.
+//
+// Measured (2 vCPUs shared with other jobs, load average 7-14, so wall-clock
+// MB/s varied 2-5x between runs; CPU seconds per op from /usr/bin/time over
+// 1 vs 6 iterations, GOMAXPROCS=1): CSVReadTyped 0.28 s, CSVRead (inference)
+// 0.30 s, ArrowCSVRead 0.30 s for the 47 MB file, i.e. parity with arrow/csv
+// while also inferring types and allocating ~460 objects per file instead of
+// ~200k. Best wall-clock runs: CSVRead 101 MB/s, ArrowCSVRead 90 MB/s. The hand
+// float parser (atof.go) halved the float-parsing share of the profile
+// (parseFloat 2.19 s -> 1.09 s cumulative over the same 5 iterations); the scan
+// (~20%) and growing the per-batch buffers (~15%) are next.
 func BenchmarkArrowCSVRead(b *testing.B) {
 	data := benchData()
 	schema := benchSchema()
