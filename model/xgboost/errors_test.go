@@ -385,8 +385,14 @@ func TestInfinity(t *testing.T) {
 	ctx := context.Background()
 	for _, tc := range []struct {
 		fixture string
+		bad     float64
 		refuse  bool
-	}{{"booster_reg_squarederror_json", true}, {"xgbregressor_diabetes", false}, {"booster_gblinear_json", true}} {
+	}{
+		{"booster_reg_squarederror_json", math.Inf(-1), true},
+		{"booster_reg_squarederror_json", 1e39, true}, // finite in float64, +Inf in float32
+		{"xgbregressor_diabetes", math.Inf(-1), false},
+		{"booster_gblinear_json", math.Inf(1), true},
+	} {
 		m, _, err := model.Load(filepath.Join(fixtureDir, "models", tc.fixture), model.LoadOptions{})
 		if err != nil {
 			t.Fatal(err)
@@ -395,7 +401,7 @@ func TestInfinity(t *testing.T) {
 		for j := range cols {
 			v := 0.01
 			if j == 3 {
-				v = math.Inf(-1)
+				v = tc.bad
 			}
 			cols[j] = float64Col(mem, 0.02, v)
 		}

@@ -460,7 +460,8 @@ func (m *xgbModel) Predict(ctx context.Context, in model.Features, mem memory.Al
 }
 
 // checkFinite refuses infinities as xgboost's DMatrix does ("Input data contains
-// `inf`"); the sklearn API's inplace path takes them as ordinary values.
+// `inf`"), after the conversion to float32 (so 1e39 is refused too); the
+// sklearn API's inplace path takes them as ordinary values.
 func (m *xgbModel) checkFinite(cols [][]float64) error {
 	bad, badCol := -1, -1
 	for j, col := range cols {
@@ -469,7 +470,7 @@ func (m *xgbModel) checkFinite(cols [][]float64) error {
 			limit = bad
 		}
 		for i := 0; i < limit; i++ {
-			if math.IsInf(col[i], 0) {
+			if math.IsInf(float64(float32(col[i])), 0) {
 				bad, badCol = i, j
 				break
 			}
