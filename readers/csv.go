@@ -53,8 +53,14 @@ type csvReader struct {
 	proj       []int
 	projSchema *arrow.Schema
 
-	rows     rawRows
-	base     int64 // data rows before the current batch
+	rows         rawRows
+	base         int64 // data rows before the current batch, skipped ones included
+	scanned      int   // records the last scan consumed, skipped ones included
+	firstScanned int
+	// rowNums holds the file row of every kept row of r.rows, in skip mode
+	// (Options.OnBadRow) only; gaps marks a batch that left rows out.
+	rowNums  []int64
+	gaps     bool
 	started  bool
 	firstN   int   // rows of the first batch, scanned by Open
 	firstErr error // error met while scanning the first batch
@@ -95,7 +101,7 @@ func newCSVReaderSize(name string, rd io.Reader, closer io.Closer, opts Options,
 	if err != nil && mlerr.KindOf(err) == mlerr.IO {
 		return nil, err
 	}
-	r.firstN, r.firstErr = n, err
+	r.firstN, r.firstErr, r.firstScanned = n, err, r.scanned
 
 	r.kinds = make([]colKind, nc)
 	r.inferred = make([]bool, nc)
@@ -176,9 +182,12 @@ func (r *csvReader) scanBatch() (int, error) {
 	s := r.sc
 	s.reset()
 	nc := r.rows.nc
-	n := 0
+	n, scanned := 0, 0
+	skip := r.opts.OnBadRow != nil
+	r.rowNums, r.gaps = r.rowNums[:0], false
 	defer func() {
 		r.rows.data, r.rows.ends, r.rows.n = s.data, s.ends, n
+		r.scanned = scanned
 	}()
 	for n < r.opts.BatchSize && len(s.data) < maxBatchBytes {
 		dl, el := len(s.data), len(s.ends)
@@ -186,7 +195,8 @@ func (r *csvReader) scanBatch() (int, error) {
 		if err == io.EOF {
 			break
 		}
-		row := r.base + int64(n) + 1
+		row := r.base + int64(scanned) + 1
+		scanned++
 		if err != nil {
 			var se *syntaxError
 			if errors.As(err, &se) {
@@ -199,8 +209,28 @@ func (r *csvReader) scanBatch() (int, error) {
 			return n, r.ioError(err)
 		}
 		if got != nc {
+			bad := &mlerr.RowError{File: r.name, Row: row, Err: fmt.Errorf("line %d: %d fields, but the header has %d", s.recLine, got, nc)}
+			var fields []string
+			if skip {
+				start := dl
+				for j := range got {
+					end := int(s.ends[el+j])
+					fields = append(fields, string(s.data[start:end]))
+					start = end + 1
+				}
+			}
 			s.data, s.ends = s.data[:dl], s.ends[:el]
-			return n, &mlerr.RowError{File: r.name, Row: row, Err: fmt.Errorf("line %d: %d fields, but the header has %d", s.recLine, got, nc)}
+			if !skip {
+				return n, bad
+			}
+			r.gaps = true
+			if cerr := r.opts.OnBadRow(bad, fields); cerr != nil {
+				return n, cerr
+			}
+			continue
+		}
+		if skip {
+			r.rowNums = append(r.rowNums, row)
 		}
 		n++
 	}
@@ -254,10 +284,11 @@ func (r *csvReader) Next() (arrow.RecordBatch, error) {
 	if !r.started {
 		r.started = true
 		n, scanErr = r.firstN, r.firstErr
+		r.scanned = r.firstScanned
 	} else {
 		n, scanErr = r.scanBatch()
 	}
-	if n == 0 {
+	if n == 0 && (scanErr != nil || r.scanned == 0) {
 		if scanErr == nil {
 			scanErr = io.EOF
 		}
@@ -269,27 +300,89 @@ func (r *csvReader) Next() (arrow.RecordBatch, error) {
 		r.err = err
 		return nil, err
 	}
-	r.base += int64(n)
+	r.base += int64(r.scanned)
 	// The rows before a malformed record are good: deliver them, then the error.
 	r.err = scanErr
 	return rec, nil
 }
 
-// convert decodes the projected columns of r.rows into a record batch.
+// convert decodes the projected columns of r.rows into a record batch. In skip
+// mode a row with a bad cell is reported to Options.OnBadRow and left out.
 func (r *csvReader) convert() (arrow.RecordBatch, error) {
+	for {
+		rec, bad, badIdx := r.convertOnce()
+		if bad == nil {
+			return rec, nil
+		}
+		if r.opts.OnBadRow == nil {
+			return nil, bad
+		}
+		fields := make([]string, r.rows.nc)
+		for j := range fields {
+			fields[j] = string(r.rows.cell(badIdx, j))
+		}
+		if err := r.opts.OnBadRow(bad, fields); err != nil {
+			return nil, err
+		}
+		r.dropRow(badIdx)
+	}
+}
+
+// fileRow is the 1-based file row of row i of the current batch.
+func (r *csvReader) fileRow(i int) int64 {
+	if r.opts.OnBadRow != nil {
+		return r.rowNums[i]
+	}
+	return r.base + int64(i) + 1
+}
+
+// dropRow removes row i from r.rows (skip mode), shifting the rows after it.
+func (r *csvReader) dropRow(i int) {
+	rr := &r.rows
+	nc := rr.nc
+	start := 0
+	if i > 0 {
+		start = int(rr.ends[i*nc-1]) + 1
+	}
+	end := int(rr.ends[(i+1)*nc-1]) + 1 // past the row's last separator
+	if end > len(rr.data) {
+		end = len(rr.data)
+	}
+	cut := uint32(end - start)
+	rr.data = append(rr.data[:start], rr.data[end:]...)
+	for k := (i + 1) * nc; k < len(rr.ends); k++ {
+		rr.ends[k] -= cut
+	}
+	rr.ends = append(rr.ends[:i*nc], rr.ends[(i+1)*nc:]...)
+	rr.n--
+	r.rowNums = append(r.rowNums[:i], r.rowNums[i+1:]...)
+	r.gaps = true
+}
+
+// RowNumbers implements RowNumberer.
+func (r *csvReader) RowNumbers() []int64 {
+	if !r.gaps {
+		return nil
+	}
+	return append([]int64(nil), r.rowNums...)
+}
+
+func (r *csvReader) convertOnce() (arrow.RecordBatch, *mlerr.RowError, int) {
 	mem := r.opts.Mem
 	cols := make([]arrow.Array, len(r.proj))
 	var bad *mlerr.RowError
+	badIdx := -1
 	for i, j := range r.proj {
 		arr, ce := buildColumn(mem, &r.rows, j, r.kinds[j])
 		if ce != nil {
-			row := r.base + int64(ce.row) + 1
+			row := r.fileRow(ce.row)
 			if bad == nil || row < bad.Row {
 				msg := ce.msg
 				if r.inferred[j] && r.kinds[j] != kindString {
 					msg = fmt.Sprintf("%s (column type %s was inferred from the first %d rows; declare the type in the model signature)", msg, r.kinds[j].dataType(), r.inferN)
 				}
 				bad = &mlerr.RowError{File: r.name, Row: row, Column: r.header[j], Value: string(r.rows.cell(ce.row, j)), Err: errors.New(msg)}
+				badIdx = ce.row
 			}
 			continue
 		}
@@ -301,13 +394,13 @@ func (r *csvReader) convert() (arrow.RecordBatch, error) {
 				c.Release()
 			}
 		}
-		return nil, bad
+		return nil, bad, badIdx
 	}
 	rec := array.NewRecordBatch(r.projSchema, cols, int64(r.rows.n))
 	for _, c := range cols {
 		c.Release()
 	}
-	return rec, nil
+	return rec, nil, -1
 }
 
 func (r *csvReader) Close() error {

@@ -41,6 +41,21 @@ type Options struct {
 	// Delimiter separates CSV fields. Zero means ',' (or '\t' for a .tsv file).
 	// It cannot be '"', '\r' or '\n'.
 	Delimiter byte
+	// OnBadRow, when set, turns the CSV reader's per-row data errors (a cell that
+	// does not parse as its column's type, invalid UTF-8, a row with the wrong
+	// number of fields) into skipped rows: it is called with the error and the
+	// row's raw fields, and the row is left out of the batch. A non-nil return
+	// stops the reader with that error. Broken quoting still stops the reader:
+	// after it, where the next row starts is unknowable.
+	OnBadRow func(err *mlerr.RowError, fields []string) error
+}
+
+// RowNumberer is implemented by readers that can leave rows out of a batch
+// (Options.OnBadRow). RowNumbers returns the 1-based file row of every row of the
+// batch Next returned last, or nil when those rows are contiguous, following the
+// rows of the batches before (counting the rows left out).
+type RowNumberer interface {
+	RowNumbers() []int64
 }
 
 // Open opens path for reading in the format given by opts.Format, or else the one
