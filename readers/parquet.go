@@ -85,6 +85,12 @@ func (r *parquetReader) open() error {
 		if st.Size() == 0 {
 			return r.corrupt(errors.New("empty file"))
 		}
+		// A Parquet file starts and ends with the magic "PAR1"; arrow-go checks only
+		// the end, so a file whose head is damaged would otherwise be read.
+		var head [4]byte
+		if _, err := r.f.ReadAt(head[:], 0); err != nil || string(head[:]) != "PAR1" {
+			return r.corrupt(fmt.Errorf("it does not start with the Parquet magic PAR1 (got %q)", head[:]))
+		}
 		// Page and decompression buffers come from Go's allocator; Options.Mem
 		// allocates the batches handed to the caller.
 		props := parquet.NewReaderProperties(memory.NewGoAllocator())
