@@ -39,24 +39,43 @@ type Options struct {
 	// Progress, when set, is called from the writing goroutine after each batch is
 	// written, with the running totals.
 	Progress func(Stats)
+
+	// Skip turns rows the model refuses (a *mlerr.RowError from Predict) into
+	// rejects instead of failing the run (--on-error=skip).
+	Skip bool
+	// Rejects receives every rejected row, in input order; required with Skip.
+	Rejects RejectSink
+	// RejectColumns names the input columns a Reject's Values are aligned to.
+	RejectColumns []string
+	// ReaderRejects, when set, is called on the reading goroutine after every
+	// Next and returns the rows the reader left out since the last call.
+	ReaderRejects func() []Reject
+	// MaxRejects stops the run once more rows than its Count were rejected.
+	MaxRejects MaxRejects
 }
 
 // Stats counts what a run did.
 type Stats struct {
-	RowsRead    int64
-	RowsWritten int64
-	Batches     int64
+	// RowsRead counts the data rows taken from the input, rejected ones included:
+	// RowsRead = RowsWritten + RowsRejected when a run succeeds.
+	RowsRead     int64
+	RowsWritten  int64
+	RowsRejected int64
+	Batches      int64
 }
 
 type result struct {
-	rec arrow.RecordBatch
-	err error
+	rec     arrow.RecordBatch // nil for a job that only carries rejects
+	rejects []Reject
+	err     error
 }
 
 type job struct {
-	rec    arrow.RecordBatch
-	offset int64 // data rows before this batch in the source
-	fut    chan result
+	rec     arrow.RecordBatch // nil: no rows, only the reader's rejects
+	offset  int64             // data rows before this batch in the source
+	rows    []int64           // file row of every row, or nil when contiguous
+	rejects []Reject          // rows the reader left out while reading this batch
+	fut     chan result
 }
 
 // Run scores every batch of src with m and writes the results to dst in input order.
@@ -85,34 +104,65 @@ func Run(ctx context.Context, src Source, m model.Model, b *Binding, dst Sink, o
 		defer close(jobs)
 		defer close(futures)
 		var offset int64
+		numberer, _ := src.(interface{ RowNumbers() []int64 })
 		for {
 			if err := gctx.Err(); err != nil {
 				return err
 			}
 			rec, err := src.Next()
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			if err != nil {
+			eof := errors.Is(err, io.EOF)
+			if err != nil && !eof {
 				return err
 			}
-			n := rec.NumRows()
-			rowsRead.Add(n)
-			fut := make(chan result, 1)
+			j := job{rec: rec, offset: offset}
+			if opts.ReaderRejects != nil {
+				j.rejects = opts.ReaderRejects()
+			}
+			if eof {
+				rec = nil
+				j.rec = nil
+				if len(j.rejects) == 0 {
+					return nil
+				}
+			}
+			var n int64
+			if rec != nil {
+				n = rec.NumRows()
+				if numberer != nil {
+					j.rows = numberer.RowNumbers()
+				}
+			}
+			rowsRead.Add(n + int64(len(j.rejects)))
+			j.fut = make(chan result, 1)
 			select {
-			case futures <- fut:
+			case futures <- j.fut:
 			case <-gctx.Done():
-				rec.Release()
+				if rec != nil {
+					rec.Release()
+				}
 				return gctx.Err()
 			}
 			select {
-			case jobs <- job{rec: rec, offset: offset, fut: fut}:
+			case jobs <- j:
 			case <-gctx.Done():
-				rec.Release()
-				fut <- result{err: gctx.Err()}
+				if rec != nil {
+					rec.Release()
+				}
+				j.fut <- result{err: gctx.Err()}
 				return gctx.Err()
 			}
-			offset += n
+			if eof {
+				return nil
+			}
+			// The next batch starts after this one's last row, skipped ones included.
+			if len(j.rows) > 0 {
+				offset = j.rows[len(j.rows)-1]
+			} else {
+				offset += n
+			}
+			for _, r := range j.rejects {
+				offset = max(offset, r.Row)
+			}
 		}
 	})
 
@@ -122,13 +172,18 @@ func Run(ctx context.Context, src Source, m model.Model, b *Binding, dst Sink, o
 		g.Go(func() error {
 			for j := range jobs {
 				if err := gctx.Err(); err != nil {
-					j.rec.Release()
+					if j.rec != nil {
+						j.rec.Release()
+					}
 					j.fut <- result{err: err}
 					continue
 				}
-				out, err := predict(gctx, j, src.Name(), m, b, mem)
-				j.rec.Release()
-				j.fut <- result{rec: out, err: err}
+				if j.rec == nil {
+					j.fut <- result{rejects: j.rejects}
+					continue
+				}
+				out, rejects, err := predict(gctx, j, src.Name(), m, b, mem, &opts)
+				j.fut <- result{rec: out, rejects: append(j.rejects, rejects...), err: err}
 			}
 			return nil
 		})
@@ -148,6 +203,31 @@ func Run(ctx context.Context, src Source, m model.Model, b *Binding, dst Sink, o
 			}
 			if r.err != nil {
 				return r.err
+			}
+			if len(r.rejects) > 0 {
+				if opts.Rejects == nil {
+					if r.rec != nil {
+						r.rec.Release()
+					}
+					return mlerr.Errorf(mlerr.Internal, "rows were rejected but there is no rejects file")
+				}
+				sortRejects(r.rejects)
+				if err := opts.Rejects.WriteRejects(r.rejects); err != nil {
+					if r.rec != nil {
+						r.rec.Release()
+					}
+					return err
+				}
+				stats.RowsRejected += int64(len(r.rejects))
+				if err := opts.MaxRejects.Check(stats.RowsRejected, 0); err != nil {
+					if r.rec != nil {
+						r.rec.Release()
+					}
+					return err
+				}
+			}
+			if r.rec == nil {
+				continue
 			}
 			err := dst.Write(r.rec)
 			n := r.rec.NumRows()
@@ -192,36 +272,87 @@ func Run(ctx context.Context, src Source, m model.Model, b *Binding, dst Sink, o
 }
 
 // predict scores one batch and assembles the output batch: kept columns, then the
-// model's outputs.
-func predict(ctx context.Context, j job, source string, m model.Model, b *Binding, mem memory.Allocator) (arrow.RecordBatch, error) {
-	rows := int(j.rec.NumRows())
-	feats := make([]arrow.Array, len(b.FeatureIdx))
-	for i, idx := range b.FeatureIdx {
-		if idx >= 0 {
-			feats[i] = j.rec.Column(idx)
+// model's outputs. It takes ownership of j.rec. With opts.Skip, rows the model
+// refuses are taken out of the batch and returned as rejects, and the rest is
+// scored again.
+func predict(ctx context.Context, j job, source string, m model.Model, b *Binding, mem memory.Allocator, opts *Options) (arrow.RecordBatch, []Reject, error) {
+	rec := j.rec
+	defer func() { rec.Release() }()
+	rows := j.rows
+	fileRow := func(i int) int64 {
+		if rows != nil {
+			return rows[i]
 		}
+		return j.offset + int64(i) + 1
 	}
-	outs, err := m.Predict(ctx, model.Features{Cols: feats, Rows: rows}, mem)
-	if err != nil {
-		if re, ok := mlerr.AsRowError(err); ok {
-			re.File = source
-			if re.Row > 0 {
-				re.Row += j.offset
+	var rejects []Reject
+	for {
+		n := int(rec.NumRows())
+		feats := make([]arrow.Array, len(b.FeatureIdx))
+		for i, idx := range b.FeatureIdx {
+			if idx >= 0 {
+				feats[i] = rec.Column(idx)
 			}
 		}
-		return nil, err
-	}
-	defer func() {
+		var outs []arrow.Array
+		var err error
+		if n > 0 {
+			outs, err = m.Predict(ctx, model.Features{Cols: feats, Rows: n}, mem)
+		} else {
+			outs = emptyOutputs(b, mem)
+		}
+		if err != nil {
+			re, ok := mlerr.AsRowError(err)
+			if !ok {
+				return nil, nil, err
+			}
+			if re.File == "" {
+				re.File = source
+			}
+			if re.Row < 1 || re.Row > int64(n) {
+				return nil, nil, err
+			}
+			i := int(re.Row - 1)
+			re.File = source
+			re.Row = fileRow(i)
+			if !opts.Skip {
+				return nil, nil, err
+			}
+			rejects = append(rejects, rowReject(rec, i, re, opts.RejectColumns))
+			next, err := dropRow(rec, i, mem)
+			if err != nil {
+				return nil, nil, err
+			}
+			rec.Release()
+			rec = next
+			if rows == nil {
+				rows = make([]int64, n)
+				for k := range rows {
+					rows[k] = j.offset + int64(k) + 1
+				}
+			} else {
+				rows = append([]int64(nil), rows...)
+			}
+			rows = append(rows[:i], rows[i+1:]...)
+			continue
+		}
+		out, err := assemble(rec, outs, b)
 		for _, a := range outs {
 			a.Release()
 		}
-	}()
+		return out, rejects, err
+	}
+}
+
+// assemble builds the output batch: the kept input columns, then the outputs.
+func assemble(rec arrow.RecordBatch, outs []arrow.Array, b *Binding) (arrow.RecordBatch, error) {
+	rows := int(rec.NumRows())
 	if len(outs) != len(b.Out.Fields())-len(b.KeepIdx) {
 		return nil, fmt.Errorf("model returned %d outputs, want %d", len(outs), len(b.Out.Fields())-len(b.KeepIdx))
 	}
 	cols := make([]arrow.Array, 0, len(b.Out.Fields()))
 	for _, idx := range b.KeepIdx {
-		cols = append(cols, j.rec.Column(idx))
+		cols = append(cols, rec.Column(idx))
 	}
 	for _, a := range outs {
 		if a.Len() != rows {
@@ -230,4 +361,64 @@ func predict(ctx context.Context, j job, source string, m model.Model, b *Bindin
 		cols = append(cols, a)
 	}
 	return array.NewRecordBatch(b.Out, cols, int64(rows)), nil
+}
+
+// emptyOutputs makes zero-length output arrays for a batch that lost every row.
+func emptyOutputs(b *Binding, mem memory.Allocator) []arrow.Array {
+	fields := b.Out.Fields()[len(b.KeepIdx):]
+	outs := make([]arrow.Array, len(fields))
+	for i, f := range fields {
+		bld := array.NewBuilder(mem, f.Type)
+		outs[i] = bld.NewArray()
+		bld.Release()
+	}
+	return outs
+}
+
+// rowReject records row i of rec as rejected, with its values as text aligned to
+// the reject columns.
+func rowReject(rec arrow.RecordBatch, i int, re *mlerr.RowError, columns []string) Reject {
+	r := Reject{Row: re.Row, Reason: RejectReason(re), Values: make([]string, len(columns)), Null: make([]bool, len(columns))}
+	for k := range r.Null {
+		r.Null[k] = true
+	}
+	for c := range int(rec.NumCols()) {
+		name := rec.ColumnName(c)
+		for k, col := range columns {
+			if col != name {
+				continue
+			}
+			a := rec.Column(c)
+			if !a.IsNull(i) {
+				r.Values[k], r.Null[k] = a.ValueStr(i), false
+			}
+		}
+	}
+	return r
+}
+
+// dropRow returns rec without row i.
+func dropRow(rec arrow.RecordBatch, i int, mem memory.Allocator) (arrow.RecordBatch, error) {
+	n := rec.NumRows()
+	cols := make([]arrow.Array, rec.NumCols())
+	defer func() {
+		for _, c := range cols {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}()
+	for c := range cols {
+		a := rec.Column(c)
+		head := array.NewSlice(a, 0, int64(i))
+		tail := array.NewSlice(a, int64(i)+1, n)
+		joined, err := array.Concatenate([]arrow.Array{head, tail}, mem)
+		head.Release()
+		tail.Release()
+		if err != nil {
+			return nil, err
+		}
+		cols[c] = joined
+	}
+	return array.NewRecordBatch(rec.Schema(), cols, n-1), nil
 }
