@@ -39,8 +39,14 @@ type scoreOptions struct {
 	Overwrite     bool
 	Compression   string
 	Proba         bool
+	OnError       string
+	Rejects       string
+	MaxRejects    string
 	Quiet         bool
 	Verbose       bool
+
+	// onBadRow collects rows the reader leaves out (--on-error=skip).
+	onBadRow func(*mlerr.RowError, []string) error
 
 	// Mem is the allocator for the whole run (tests pass a checked one).
 	Mem    memory.Allocator
@@ -110,6 +116,9 @@ when the whole run succeeded: a failed run leaves nothing under the final name.
 	f.BoolVar(&o.Overwrite, "overwrite", false, "replace an existing output")
 	f.StringVar(&o.Compression, "compression", "snappy", "Parquet compression: snappy, zstd, gzip or none")
 	f.BoolVar(&o.Proba, "proba", false, "classifiers: add one probability column per class (proba_<label>)")
+	f.StringVar(&o.OnError, "on-error", "fail", "a bad row: fail (stop at the first one) or skip (write it to --rejects and go on)")
+	f.StringVar(&o.Rejects, "rejects", "", "with --on-error=skip: file for the rejected rows (default <out>.rejects.<ext>; format from its extension)")
+	f.StringVar(&o.MaxRejects, "max-rejects", "", "with --on-error=skip: fail when more rows are rejected than a count (100), a fraction (0.01) or a percentage (1%)")
 	f.BoolVarP(&o.Quiet, "quiet", "q", false, "print no summary")
 	f.BoolVarP(&o.Verbose, "verbose", "v", false, "print debug notes (how the model URI was resolved)")
 	return cmd
@@ -145,6 +154,32 @@ func (o *scoreOptions) validate() error {
 	case "snappy", "zstd", "gzip", "none":
 	default:
 		return mlerr.Errorf(mlerr.Usage, "--compression %q: want snappy, zstd, gzip or none", o.Compression)
+	}
+	switch o.OnError {
+	case "fail":
+		if o.Rejects != "" || o.MaxRejects != "" {
+			return mlerr.Errorf(mlerr.Usage, "--rejects and --max-rejects go with --on-error=skip")
+		}
+	case "skip":
+		if o.Rejects == "" {
+			o.Rejects = defaultRejects(o.Out)
+		}
+		if _, err := checkFormat("--rejects", "", o.Rejects, writers.FormatOf); err != nil {
+			return err
+		}
+		if _, err := batch.ParseMaxRejects(o.MaxRejects); err != nil {
+			return mlerr.Wrap(mlerr.Usage, err)
+		}
+		if same(o.Rejects, o.Out) || same(o.Rejects, o.In) {
+			return mlerr.Errorf(mlerr.Usage, "--rejects %s must differ from --in and --out", o.Rejects)
+		}
+		if !o.Overwrite {
+			if _, err := os.Stat(o.Rejects); err == nil {
+				return mlerr.Errorf(mlerr.IO, "%s already exists (use --overwrite to replace it)", o.Rejects)
+			}
+		}
+	default:
+		return mlerr.Errorf(mlerr.Usage, "--on-error %q: want fail or skip", o.OnError)
 	}
 	if same(o.In, o.Out) {
 		return mlerr.Errorf(mlerr.Usage, "--out %s is the input file", o.Out)
@@ -212,11 +247,21 @@ func runScore(ctx context.Context, o *scoreOptions) error {
 		return err
 	}
 
-	src, b, err := openInput(o, m, mem)
+	skip := o.OnError == "skip"
+	var pending []batch.Reject // rows the reader left out, drained after each Next
+	var ncols int
+	if skip {
+		o.onBadRow = func(e *mlerr.RowError, fields []string) error {
+			pending = append(pending, batch.RejectFromFields(e, fields, ncols))
+			return nil
+		}
+	}
+	src, b, full, err := openInput(o, m, mem, func() { pending = nil })
 	if err != nil {
 		return err
 	}
 	defer src.Close()
+	ncols = len(full.Fields())
 
 	dst, err := writers.Create(o.Out, b.Out, writers.Options{
 		Format: o.OutFormat, Compression: o.Compression, Overwrite: o.Overwrite, Mem: mem,
@@ -224,27 +269,83 @@ func runScore(ctx context.Context, o *scoreOptions) error {
 	if err != nil {
 		return classify(mlerr.IO, err)
 	}
-	stats, err := batch.Run(ctx, src, m, b, dst, batch.Options{Workers: o.Workers, Mem: mem})
-	if err != nil {
+	bopts := batch.Options{Workers: o.Workers, Mem: mem}
+	var rej writers.Writer
+	if skip {
+		bopts.Skip = true
+		bopts.MaxRejects, _ = batch.ParseMaxRejects(o.MaxRejects)
+		rschema := batch.RejectSchema(full)
+		if rej, err = writers.Create(o.Rejects, rschema, writers.Options{
+			Compression: o.Compression, Overwrite: o.Overwrite, Mem: mem,
+		}); err != nil {
+			dst.Abort()
+			return classify(mlerr.IO, err)
+		}
+		bopts.Rejects = &batch.RejectWriter{Dst: rej, Schema: rschema, Mem: mem}
+		for _, f := range full.Fields() {
+			bopts.RejectColumns = append(bopts.RejectColumns, f.Name)
+		}
+		bopts.ReaderRejects = func() []batch.Reject {
+			out := pending
+			pending = nil
+			return out
+		}
+	}
+	abort := func() {
 		if aerr := dst.Abort(); aerr != nil {
 			o.logf("warning: removing the temporary output: %v", aerr)
 		}
+		if rej != nil {
+			if aerr := rej.Abort(); aerr != nil {
+				o.logf("warning: removing the temporary rejects file: %v", aerr)
+			}
+		}
+	}
+	stats, err := batch.Run(ctx, src, m, b, dst, bopts)
+	if err == nil && skip {
+		err = bopts.MaxRejects.Check(stats.RowsRejected, stats.RowsRead)
+	}
+	if err == nil && stats.RowsRead != stats.RowsWritten+stats.RowsRejected {
+		err = mlerr.Errorf(mlerr.Internal, "row accounting: %d rows read, %d written, %d rejected", stats.RowsRead, stats.RowsWritten, stats.RowsRejected)
+	}
+	if err != nil {
+		abort()
 		if ctx.Err() != nil {
 			return mlerr.Wrap(mlerr.Interrupted, fmt.Errorf("interrupted; no output written: %w", err))
 		}
+		if skip && mlerr.KindOf(err) == mlerr.Data {
+			err = fmt.Errorf("%w (%d rows read, %d rejected so far; no output written)", err, stats.RowsRead, stats.RowsRejected)
+		}
 		return classify(mlerr.Internal, err)
+	}
+	// The rejects file first: an output under its final name means the run is whole.
+	if rej != nil {
+		if err := rej.Commit(); err != nil {
+			dst.Abort()
+			return classify(mlerr.IO, err)
+		}
 	}
 	if err := dst.Commit(); err != nil {
 		return classify(mlerr.IO, err)
 	}
 	if !o.Quiet {
 		wall := time.Since(start)
-		rate := float64(stats.RowsWritten) / wall.Seconds()
-		o.logf("scored %s with %s (%s): %d rows read, %d rows written in %s (%.0f rows/s) -> %s",
-			o.In, m.Info().Estimator, m.Info().Flavor, stats.RowsRead, stats.RowsWritten,
-			wall.Round(time.Millisecond), rate, o.Out)
+		rate := float64(stats.RowsRead) / wall.Seconds()
+		msg := fmt.Sprintf("scored %s with %s (%s): %d rows read, %d rows written",
+			o.In, m.Info().Estimator, m.Info().Flavor, stats.RowsRead, stats.RowsWritten)
+		if skip {
+			msg += fmt.Sprintf(", %d rows rejected -> %s", stats.RowsRejected, o.Rejects)
+		}
+		o.logf("%s in %s (%.0f rows/s) -> %s", msg, wall.Round(time.Millisecond), rate, o.Out)
 	}
 	return nil
+}
+
+// defaultRejects names the rejects file beside the output: preds.parquet ->
+// preds.rejects.parquet.
+func defaultRejects(out string) string {
+	ext := filepath.Ext(out)
+	return strings.TrimSuffix(out, ext) + ".rejects" + ext
 }
 
 // classify gives err a kind unless it already has one.
@@ -259,7 +360,7 @@ func classify(kind mlerr.Kind, err error) error {
 // the model and --keep need. A CSV input is reopened so that the model's columns are
 // parsed straight to the types the model takes, so a bad cell is reported with its
 // row and column.
-func openInput(o *scoreOptions, m model.Model, mem memory.Allocator) (readers.Reader, *batch.Binding, error) {
+func openInput(o *scoreOptions, m model.Model, mem memory.Allocator, reopened func()) (readers.Reader, *batch.Binding, *arrow.Schema, error) {
 	var keep []string
 	if o.KeepSet {
 		keep = []string{}
@@ -269,39 +370,41 @@ func openInput(o *scoreOptions, m model.Model, mem memory.Allocator) (readers.Re
 			}
 		}
 	}
-	ropts := readers.Options{Format: o.InFormat, BatchSize: o.BatchSize, Mem: mem}
+	ropts := readers.Options{Format: o.InFormat, BatchSize: o.BatchSize, Mem: mem, OnBadRow: o.onBadRow}
 	src, err := readers.Open(o.In, ropts)
 	if err != nil {
-		return nil, nil, classify(mlerr.IO, err)
+		return nil, nil, nil, classify(mlerr.IO, err)
 	}
 	b, err := batch.Bind(src.Schema(), m, keep, o.PredictionCol)
 	if err != nil {
 		src.Close()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if o.InFormat == "csv" {
 		types := featureTypes(src.Schema(), m, b)
 		if len(types) > 0 {
 			src.Close()
+			reopened()
 			ropts.Types = types
 			if src, err = readers.Open(o.In, ropts); err != nil {
-				return nil, nil, classify(mlerr.IO, err)
+				return nil, nil, nil, classify(mlerr.IO, err)
 			}
 			if b, err = batch.Bind(src.Schema(), m, keep, o.PredictionCol); err != nil {
 				src.Close()
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 		}
 	}
 	if err := b.CheckTypes(src.Schema(), m); err != nil {
 		src.Close()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
+	full := src.Schema()
 	if err := src.Project(b.Needed); err != nil {
 		src.Close()
-		return nil, nil, classify(mlerr.Schema, err)
+		return nil, nil, nil, classify(mlerr.Schema, err)
 	}
-	return src, b, nil
+	return src, b, full, nil
 }
 
 // featureTypes lists the CSV columns to parse as the model's type rather than the
