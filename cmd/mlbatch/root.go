@@ -21,7 +21,8 @@ const exitCodesHelp = `Exit codes:
   2    usage: a bad flag or argument
   3    model: the model URI cannot be resolved or the model cannot be loaded
   4    schema: the input's columns do not fit the model
-  5    data: a bad value in the input
+  5    data: a bad value in the input (--on-error=fail), or more rejected rows
+       than --max-rejects allows (--on-error=skip)
   6    I/O: the input cannot be read or the output cannot be written
   130  interrupted by SIGINT or SIGTERM (temporary files are removed)`
 

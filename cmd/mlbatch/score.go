@@ -60,6 +60,14 @@ const scoreExamples = `  # Score a model logged in the local ./mlruns store by r
   # The run logged one model: the artifact path can be left out
   mlbatch score --model runs:/0b1c2d... --in houses.csv --out preds.csv
 
+  # The registry's champion, from an MLflow 3.7+ SQLite store
+  MLFLOW_TRACKING_URI=sqlite:///mlflow.db mlbatch score --model models:/houses@champion \
+      --in houses.parquet --out preds.parquet
+
+  # Keep going past bad rows, but fail if more than 1% are bad
+  mlbatch score --model ./model --in dirty.csv --out preds.csv \
+      --on-error skip --rejects bad-rows.csv --max-rejects 1%
+
   # A model folder, keeping only the id column next to the prediction
   mlbatch score --model ./model --in data.csv --out preds.parquet --keep id
 
@@ -77,11 +85,22 @@ func newScoreCmd(e env) *cobra.Command {
 order, next to the input columns you keep.
 
 Model URIs: a model folder, file:///path/to/model, runs:/<run_id>/<artifact_path>,
-or runs:/<run_id> when the run logged exactly one model. runs:/ URIs are resolved
-in the file store named by --tracking-uri, else MLFLOW_TRACKING_URI, else ./mlruns.
+runs:/<run_id> when the run logged exactly one model, models:/<name>/<version>,
+models:/<name>/latest, models:/<name>/<stage>, models:/<name>@<alias> and
+models:/<model_id>. Store URIs are resolved in the tracking store named by
+--tracking-uri, else MLFLOW_TRACKING_URI, else ./mlruns (or ./mlflow.db): a
+file store folder or file: URI, sqlite:///path/mlflow.db, or an MLflow tracking
+server http(s)://host:port (models are downloaded into --cache-dir).
 
-The output is written to a temporary file beside the destination and renamed only
-when the whole run succeeded: a failed run leaves nothing under the final name.
+Bad rows: with --on-error=fail (the default) the first bad row stops the run and
+the message names the file, row, column and value. With --on-error=skip each bad
+row goes to the --rejects file with its row number, the reason and its values,
+and the run goes on; --max-rejects turns too many into a failure. Either way,
+rows read = rows written + rows rejected.
+
+The output (and the rejects file) is written to a temporary file beside the
+destination, fsynced and renamed only when the whole run succeeded: a failed,
+killed or interrupted run leaves nothing under the final name.
 
 ` + exitCodesHelp,
 		Example: scoreExamples,
@@ -102,7 +121,7 @@ when the whole run succeeded: a failed run leaves nothing under the final name.
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Model, "model", "", "model URI: a folder, file://..., runs:/<run_id>[/<path>] (required)")
-	f.StringVar(&o.TrackingURI, "tracking-uri", "", "file store for runs:/ URIs (default $MLFLOW_TRACKING_URI, else ./mlruns)")
+	f.StringVar(&o.TrackingURI, "tracking-uri", "", "tracking store for runs:/ and models:/ URIs: a folder, file:, sqlite:/// or http(s):// URI (default $MLFLOW_TRACKING_URI, else ./mlruns or ./mlflow.db)")
 	f.StringVar(&o.ArtifactsRoot, "artifacts-root", "", "folder holding a tracking server's mlflow-artifacts:/ files copied to disk (default $MLBATCH_ARTIFACTS_ROOT, else mlartifacts/ beside the store)")
 	f.StringVar(&o.CacheDir, "cache-dir", "", "where models downloaded from a tracking server are kept (default $MLBATCH_CACHE_DIR, else the user cache folder)")
 	f.StringVar(&o.In, "in", "", "input file (required)")
