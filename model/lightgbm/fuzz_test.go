@@ -53,8 +53,8 @@ func FuzzDecodeSklearn(f *testing.F) {
 		if est.iters < 0 || est.iters > b.numIter {
 			t.Fatalf("iterations %d of %d", est.iters, b.numIter)
 		}
-		if est.classes != nil && len(est.classes.names) != max(b.NumClass, 2) {
-			t.Fatalf("%d classes for %d scores", len(est.classes.names), b.NumClass)
+		if est.classes != nil && len(est.classes.Names) != max(b.NumClass, 2) {
+			t.Fatalf("%d classes for %d scores", len(est.classes.Names), b.NumClass)
 		}
 	})
 }

@@ -11,11 +11,11 @@ import (
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/mlbatch/mlbatch/internal/mlerr"
 	"github.com/mlbatch/mlbatch/model"
+	"github.com/mlbatch/mlbatch/model/labels"
 )
 
 // Model classes MLflow records in the lightgbm flavor's model_class.
@@ -99,7 +99,7 @@ type estimator struct {
 	// scikit-learn model fitted with early stopping).
 	iters int
 	// classes is set for LGBMClassifier: labels in probability-column order.
-	classes *classes
+	classes *labels.Classes
 }
 
 // lgbModel adapts an estimator to model.Model.
@@ -141,7 +141,7 @@ func newModel(est *estimator, mm *model.MLmodel, opts model.LoadOptions, path st
 	m := &lgbModel{est: est, b: b, inputs: inputs}
 	if est.classes != nil {
 		m.proba = opts.Proba
-		m.outputs = est.classes.outputs(opts.Proba)
+		m.outputs = est.classes.Outputs(opts.Proba)
 	} else {
 		if opts.Proba && opts.Warn != nil {
 			opts.Warn(fmt.Sprintf("--proba has no effect on a LightGBM %s: its predict already returns %s", shortClass(est.class), describeOutput(b)))
@@ -237,25 +237,9 @@ func (m *lgbModel) Predict(ctx context.Context, in model.Features, mem memory.Al
 	}
 	b.transform(scores, m.est.iters)
 	if m.est.classes != nil {
-		return m.est.classes.predict(scores, k, in.Rows, m.proba, mem)
+		return classifierResult(m.est.classes, scores, k, in.Rows, m.proba, mem), nil
 	}
-	return columns(scores, k, in.Rows, mem), nil
-}
-
-// columns splits row-major scores into k float64 arrays.
-func columns(scores []float64, k, rows int, mem memory.Allocator) []arrow.Array {
-	out := make([]arrow.Array, k)
-	col := make([]float64, rows)
-	for c := range k {
-		for i := range rows {
-			col[i] = scores[i*k+c]
-		}
-		bld := array.NewFloat64Builder(mem)
-		bld.AppendValues(col, nil)
-		out[c] = bld.NewArray()
-		bld.Release()
-	}
-	return out
+	return labels.Columns(scores, in.Rows, k, mem), nil
 }
 
 // isPickle reports whether data starts like a pickle (protocol 2 and later).

@@ -3,8 +3,8 @@ package lightgbm
 import (
 	"errors"
 	"fmt"
-	"strconv"
 
+	"github.com/mlbatch/mlbatch/model/labels"
 	"github.com/mlbatch/mlbatch/model/pickle"
 )
 
@@ -135,7 +135,7 @@ func buildSklearn(obj *pickle.Object) (*estimator, error) {
 	if cv == nil {
 		return nil, errors.New("the classifier has no classes (_classes or _le.classes_)")
 	}
-	cls, err := readClasses(cv)
+	cls, err := labels.FromPickle(cv)
 	if err != nil {
 		return nil, err
 	}
@@ -143,111 +143,9 @@ func buildSklearn(obj *pickle.Object) (*estimator, error) {
 	if want == 1 {
 		want = 2
 	}
-	if len(cls.names) != want {
-		return nil, fmt.Errorf("%d classes but the booster scores %d", len(cls.names), want)
+	if cls.Len() != want {
+		return nil, fmt.Errorf("%d classes but the booster scores %d", cls.Len(), want)
 	}
 	est.classes = cls
 	return est, nil
-}
-
-// readClasses decodes a classes_ array (int, uint, float, bool, or str/object).
-func readClasses(v any) (*classes, error) {
-	arr, ok := v.(*pickle.NDArray)
-	if !ok || arr.DType == nil {
-		return nil, fmt.Errorf("classes_ is %s, want an array", pickle.TypeName(v))
-	}
-	c := &classes{}
-	switch arr.DType.Kind {
-	case 'i', 'u':
-		vals, err := arr.Int64s()
-		if err != nil {
-			return nil, fmt.Errorf("classes_: %w", err)
-		}
-		c.kind, c.ints = labelInt, vals
-		for _, x := range vals {
-			c.names = append(c.names, strconv.FormatInt(x, 10))
-		}
-	case 'f':
-		vals, err := arr.Float64s()
-		if err != nil {
-			return nil, fmt.Errorf("classes_: %w", err)
-		}
-		c.kind, c.floats = labelFloat, vals
-		for _, x := range vals {
-			c.names = append(c.names, pyFloatStr(x))
-		}
-	case 'b', 'U', 'S', 'O':
-		vals, err := arr.Values()
-		if err != nil {
-			return nil, fmt.Errorf("classes_: %w", err)
-		}
-		if err := c.fromValues(vals); err != nil {
-			return nil, err
-		}
-	default:
-		return nil, fmt.Errorf("classes_ has dtype %s, which mlbatch cannot write as labels", arr.DType)
-	}
-	if len(c.names) == 0 {
-		return nil, errors.New("classes_ is empty")
-	}
-	return c, nil
-}
-
-// fromValues reads labels that are all str, all int, all float or all bool.
-func (c *classes) fromValues(vals []any) error {
-	if len(vals) == 0 {
-		return errors.New("classes_ is empty")
-	}
-	switch vals[0].(type) {
-	case string, []byte:
-		c.kind = labelString
-	case int64:
-		c.kind = labelInt
-	case float64:
-		c.kind = labelFloat
-	case bool:
-		c.kind = labelBool
-	default:
-		return fmt.Errorf("classes_ holds %s labels, which mlbatch cannot write", pickle.TypeName(vals[0]))
-	}
-	for _, v := range vals {
-		switch x := v.(type) {
-		case string:
-			if c.kind == labelString {
-				c.strs = append(c.strs, x)
-				c.names = append(c.names, x)
-				continue
-			}
-		case []byte:
-			if c.kind == labelString {
-				c.strs = append(c.strs, string(x))
-				c.names = append(c.names, string(x))
-				continue
-			}
-		case int64:
-			if c.kind == labelInt {
-				c.ints = append(c.ints, x)
-				c.names = append(c.names, strconv.FormatInt(x, 10))
-				continue
-			}
-		case float64:
-			if c.kind == labelFloat {
-				c.floats = append(c.floats, x)
-				c.names = append(c.names, pyFloatStr(x))
-				continue
-			}
-		case bool:
-			if c.kind == labelBool {
-				c.bools = append(c.bools, x)
-				if x {
-					c.names = append(c.names, "True")
-				} else {
-					c.names = append(c.names, "False")
-				}
-				continue
-			}
-		}
-		return fmt.Errorf("classes_ mixes label types (%s and %s)", pickle.TypeName(vals[0]), pickle.TypeName(v))
-	}
-	return nil
 }

@@ -116,7 +116,7 @@ func buildDummyClassifier(obj *pickle.Object) (Estimator, error) {
 			}
 		}
 		for k := range K {
-			if labelEquals(e.cls, k, c) {
+			if e.cls.Equal(k, c) {
 				e.label = k
 			}
 		}
@@ -133,29 +133,6 @@ func buildDummyClassifier(obj *pickle.Object) (Estimator, error) {
 		return nil, err
 	}
 	return e, nil
-}
-
-// labelEquals compares classes_[k] with a decoded Python value.
-func labelEquals(c *classes, k int, v any) bool {
-	switch c.kind {
-	case labelInt:
-		x, ok := v.(int64)
-		return ok && x == c.ints[k]
-	case labelFloat:
-		switch x := v.(type) {
-		case float64:
-			return x == c.floats[k]
-		case int64:
-			return float64(x) == c.floats[k]
-		}
-	case labelBool:
-		x, ok := v.(bool)
-		return ok && x == c.bools[k]
-	case labelString:
-		x, ok := v.(string)
-		return ok && x == c.strs[k]
-	}
-	return false
 }
 
 // topLevelErr refuses strategies whose predict is random: mlbatch cannot give

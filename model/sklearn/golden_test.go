@@ -117,7 +117,10 @@ func cellString(a arrow.Array, i int) string {
 	case *array.Int64:
 		return strconv.FormatInt(c.Value(i), 10)
 	case *array.Boolean:
-		return pyBoolStr(c.Value(i))
+		if c.Value(i) {
+			return "True"
+		}
+		return "False"
 	case *array.String:
 		return c.Value(i)
 	}
