@@ -165,3 +165,17 @@ func TestRowAccountingParquet(t *testing.T) {
 		}
 	}
 }
+
+// TestProbaOnRegressorWarns: --proba means nothing for a regressor: a warning on
+// stderr, and the output is the plain prediction.
+func TestProbaOnRegressorWarns(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "p.csv")
+	code, stderr := cli(t, "score", "--model", filepath.Join(testdata, "models", "rf_reg_diabetes"),
+		"--in", filepath.Join(testdata, "models", "diabetes_tree_input.csv"), "--out", out, "--proba", "--keep=")
+	if code != 0 || !strings.Contains(stderr, "warning: --proba is ignored: RandomForestRegressor is a regressor") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if got := readTable(t, out); strings.Join(got.names, ",") != "prediction" {
+		t.Errorf("columns %v", got.names)
+	}
+}
