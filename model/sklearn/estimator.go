@@ -44,7 +44,7 @@ func register(class string, b builder) { builders[class] = b }
 
 func allow(module, name string) bool {
 	full := module + "." + name
-	return builders[full] != nil || inert[full]
+	return builders[full] != nil || tbuilders[full] != nil || inert[full]
 }
 
 func init() { model.Register("sklearn", load) }
@@ -63,10 +63,11 @@ func load(mm *model.MLmodel, opts model.LoadOptions) (model.Model, error) {
 	if filepath.IsAbs(file) || slices.Contains(strings.Split(filepath.ToSlash(file), "/"), "..") {
 		return nil, fmt.Errorf("%s: pickled_model %q must be a path inside the model folder", filepath.Join(mm.Dir, "MLmodel"), file)
 	}
-	switch f := mm.FlavorString("sklearn", "serialization_format"); f {
-	case "", "pickle", "cloudpickle":
+	format := mm.FlavorString("sklearn", "serialization_format")
+	switch format {
+	case "", "pickle", "cloudpickle", "skops":
 	default:
-		return nil, fmt.Errorf("%s: sklearn serialization_format %q is not supported (pickle and cloudpickle are)", filepath.Join(mm.Dir, "MLmodel"), f)
+		return nil, fmt.Errorf("%s: sklearn serialization_format %q is not supported (pickle, cloudpickle and skops are)", filepath.Join(mm.Dir, "MLmodel"), format)
 	}
 	path := filepath.Join(mm.Dir, filepath.FromSlash(file))
 	st, err := os.Stat(path)
@@ -80,7 +81,11 @@ func load(mm *model.MLmodel, opts model.LoadOptions) (model.Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	est, err := Decode(data)
+	decode := Decode
+	if format == "skops" {
+		decode = DecodeSkops
+	}
+	est, err := decode(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -91,7 +96,7 @@ func load(mm *model.MLmodel, opts model.LoadOptions) (model.Model, error) {
 func Decode(data []byte) (Estimator, error) {
 	v, err := pickle.Unmarshal(data, pickle.Options{Allow: allow})
 	if err != nil {
-		return nil, err
+		return nil, explainUnsupported(err)
 	}
 	return build(v)
 }
@@ -105,6 +110,9 @@ func build(v any) (Estimator, error) {
 	class := obj.Module + "." + obj.Name
 	b := builders[class]
 	if b == nil {
+		if tbuilders[class] != nil {
+			return nil, fmt.Errorf("%s is a transformer: it has no predict, so it cannot score (MLflow's pyfunc cannot either)", obj.Name)
+		}
 		return nil, &pickle.UnsupportedError{Module: obj.Module, Name: obj.Name}
 	}
 	est, err := b(obj)
@@ -121,12 +129,20 @@ type skModel struct {
 	names   []string
 	outputs []model.Column
 	opts    model.LoadOptions
+	// For a tableEstimator (a Pipeline): order[p] is the model input that
+	// feeds fitted feature p (-1: absent, read as missing), and fitNames the
+	// fitted features' names.
+	order    []int
+	fitNames []string
 }
 
 func newModel(est Estimator, mm *model.MLmodel, opts model.LoadOptions, path string) (*skModel, error) {
 	sig, err := model.SignatureInputs(mm)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(mm.Dir, "MLmodel"), err)
+	}
+	if te, ok := est.(tableEstimator); ok {
+		return newTableModel(te, sig, opts, path)
 	}
 	n := est.NumFeatures()
 	fn := est.FeatureNames()
@@ -183,6 +199,9 @@ func (m *skModel) Outputs() []model.Column { return m.outputs }
 func (m *skModel) Predict(ctx context.Context, in model.Features, mem memory.Allocator) ([]arrow.Array, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if te, ok := m.est.(tableEstimator); ok {
+		return m.predictTable(te, in, mem)
 	}
 	X, err := toDense(in.Cols, in.Rows, m.names)
 	if err != nil {
