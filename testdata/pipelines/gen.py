@@ -21,13 +21,18 @@ README.md, which it also writes.
 """
 
 import os
+import sys
+
+if os.environ.get("PYTHONHASHSEED") != "0":
+    # str hashing decides set order, which shows in scikit-learn's messages.
+    os.environ["PYTHONHASHSEED"] = "0"
+    os.execv(sys.executable, [sys.executable] + sys.argv)
 
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
 import json
 import shutil
-import sys
 import warnings
 import zipfile
 
