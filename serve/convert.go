@@ -175,6 +175,9 @@ func buildColumn(mem memory.Allocator, f *frame, c int, dt arrow.DataType, lenie
 	bad := func(r int, v *value, msg string) error {
 		return &cellError{row: r, val: show(v), msg: msg}
 	}
+	if dt == nil {
+		dt = inferType(f, c)
+	}
 	switch dt.ID() {
 	case arrow.FLOAT64, arrow.FLOAT32:
 		var b64 *array.Float64Builder
