@@ -8,7 +8,12 @@ import (
 
 func init() {
 	registerTransformer("sklearn.compose._column_transformer.ColumnTransformer", buildColumnTransformer)
+	// scikit-learn 1.5 and 1.6 keep the remainder's columns in transformers_ as
+	// this list subclass (a UserList: its items are in the "data" attribute).
+	inert[remainderColsList] = true
 }
+
+const remainderColsList = "sklearn.compose._column_transformer._RemainderColsList"
 
 // columnTransformer is sklearn.compose.ColumnTransformer: each fitted
 // transformer gets its own columns, and the outputs are concatenated in the
@@ -172,7 +177,14 @@ func resolveColumns(spec any, n int, names []string) ([]int, error) {
 		return resolveList(x.Items, n, byName, byIndex)
 	case pickle.Tuple:
 		return resolveList(x, n, byName, byIndex)
-	case *pickle.Object, *pickle.Global:
+	case *pickle.Object:
+		if x.Class() == remainderColsList {
+			if data, ok := x.Attr("data"); ok {
+				return resolveColumns(data, n, names)
+			}
+		}
+		return nil, fmt.Errorf("columns are chosen by a callable (%s); mlbatch selects columns by name, index, boolean mask or slice only", pickle.TypeName(spec))
+	case *pickle.Global:
 		return nil, fmt.Errorf("columns are chosen by a callable (%s); mlbatch selects columns by name, index, boolean mask or slice only", pickle.TypeName(spec))
 	}
 	return nil, fmt.Errorf("columns are a %s; mlbatch selects columns by name, index, boolean mask or slice", pickle.TypeName(spec))

@@ -254,7 +254,11 @@ func buildSimpleImputer(obj *pickle.Object) (transformer, error) {
 	} else if s.nFeat != len(s.stats) {
 		return nil, fmt.Errorf("statistics_ has %d values for %d features", len(s.stats), s.nFeat)
 	}
-	if dt, ok := obj.Attr("_fit_dtype"); ok {
+	dt, ok := obj.Attr("_fit_dtype")
+	if !ok {
+		dt, ok = obj.Attr("_fill_dtype") // scikit-learn >= 1.6
+	}
+	if ok {
 		if d, isDT := dt.(*pickle.DType); isDT {
 			s.objectFit = d.Kind == 'O'
 		}

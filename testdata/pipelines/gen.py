@@ -78,6 +78,7 @@ KEEP = {"gen.py", "skops_writer.py", "__pycache__"}
 FLOAT_TOL = {"rel": 1e-9, "abs": 1e-12, "note": "float64 transforms, then the estimator"}
 LABEL_TOL = {"exact": True, "note": "labels compare exactly"}
 CASES, ERRORS = [], []
+FITTED = {}
 
 
 def rel(path):
@@ -236,6 +237,7 @@ def names_out(pipe):
 def add_case(name, pipe, X_fit, y, inputs, *, signature=False, fmts=("cloudpickle",), notes=""):
     """Fit pipe, save it in each format, write goldens for every input."""
     pipe.fit(X_fit, y)
+    FITTED[name] = pipe
     final = pipe.steps[-1][1] if isinstance(pipe, Pipeline) else pipe
     is_clf = hasattr(final, "classes_")
     sig = None
@@ -281,6 +283,72 @@ def add_case(name, pipe, X_fit, y, inputs, *, signature=False, fmts=("cloudpickl
                 case["classes"] = [mf.fmt_label(c) for c in final.classes_]
             CASES.append(case)
     return pipe
+
+
+class _RemainderColsList(list):
+    """Stands in for scikit-learn 1.5/1.6's UserList of the same name: pickled
+    by reference with its items in the "data" attribute, as a UserList is."""
+
+    def __reduce__(self):
+        import copyreg
+        return (copyreg.__newobj__, (type(self),), {"data": list(self), "future_dtype": None,
+                                                      "warning_was_emitted": False, "warning_enabled": True})
+
+
+def as_later_release(pipe):
+    """A copy of a fitted pipeline with the attributes later scikit-learn releases
+    store instead: OneHotEncoder's _drop_idx_after_grouping (1.3+, with drop_idx_
+    then indexing categories_), no 'sparse' attribute (1.4+), SimpleImputer's
+    _fill_dtype (1.6+), ColumnTransformer remainder columns as
+    _RemainderColsList (1.5, 1.6). Predictions are the same."""
+    import copy
+    import sklearn.compose._column_transformer as ctmod
+    pipe = copy.deepcopy(pipe)
+
+    def walk(est):
+        if isinstance(est, Pipeline):
+            for _, s in est.steps:
+                walk(s)
+        elif isinstance(est, FeatureUnion):
+            for _, t in est.transformer_list:
+                walk(t)
+        elif isinstance(est, ColumnTransformer):
+            new = []
+            for name, t, cols in est.transformers_:
+                walk(t)
+                if name == "remainder":
+                    cols = _RemainderColsList(cols)
+                new.append((name, t, cols))
+            est.transformers_ = new
+        elif isinstance(est, OneHotEncoder):
+            est.__dict__.pop("sparse", None)
+            if est.drop_idx_ is not None:
+                est._drop_idx_after_grouping = est.drop_idx_
+                orig = []
+                for j, d in enumerate(est.drop_idx_):
+                    m = est._default_to_infrequent_mappings[j] if est._infrequent_enabled else None
+                    orig.append(d if d is None or m is None else int(np.flatnonzero(m == d)[0]))
+                est.drop_idx_ = np.asarray(orig, dtype=object)
+        elif isinstance(est, SimpleImputer):
+            est._fill_dtype = est.__dict__.pop("_fit_dtype")
+
+    walk(pipe)
+    _RemainderColsList.__module__ = ctmod.__name__
+    _RemainderColsList.__qualname__ = "_RemainderColsList"
+    ctmod._RemainderColsList = _RemainderColsList
+    return pipe
+
+
+def add_later_release(name, like):
+    """Save `like`'s fitted pipeline as later releases pickle it, reusing its goldens."""
+    src = [c for c in CASES if c["model_dir"] == rel(os.path.join(HERE, like))]
+    d = os.path.join(HERE, name)
+    save_model(d, as_later_release(FITTED[like]), "cloudpickle", None)
+    for c in src:
+        c = dict(c, name=rel(d) + ":" + c["name"].split(":")[1], model_dir=rel(d),
+                 feature_source="feature_names_in_",
+                 notes="%s re-pickled with the attributes of scikit-learn 1.3-1.6" % like)
+        CASES.append(c)
 
 
 def add_error(name, model_name, in_path, *, row, column, value, python_error, notes=""):
@@ -611,6 +679,11 @@ def main():
     add_error("customers-nan-reaches-logreg", "scaler_logreg_no_imputer", cust_in, row=first + 1,
               column="age", value="nan", python_error=python_error(nan_pipe, Xn),
               notes="StandardScaler lets NaN through; LogisticRegression refuses it")
+
+    # Later releases' attributes on the same fitted pipelines.
+    add_later_release("later_release_ct_forest", "customers_ct_forest")
+    add_later_release("later_release_maxcat_sparse_logreg", "customers_maxcat_sparse_logreg")
+    add_later_release("later_release_drop_array_linreg", "customers_drop_array_linreg")
 
     manifest = {
         "about": "scikit-learn Pipeline fixtures; written by testdata/pipelines/gen.py",
