@@ -40,6 +40,11 @@ type pipelineManifest struct {
 		Value    string `json:"value"`
 		Python   string `json:"python_error"`
 	} `json:"errors"`
+	Refusals []struct {
+		Name     string   `json:"name"`
+		ModelDir string   `json:"model_dir"`
+		Want     []string `json:"want"`
+	} `json:"refusals"`
 }
 
 func readPipelineManifest(t testing.TB) pipelineManifest {
@@ -244,6 +249,32 @@ func TestPipelineErrors(t *testing.T) {
 				t.Errorf("kind %v, want data", mlerr.KindOf(err))
 			}
 			t.Logf("mlbatch: %v\nPython:  %s", err, strings.SplitN(e.Python, "\n", 2)[0])
+		})
+	}
+}
+
+// TestPipelineRefusals: models holding Python code (a FunctionTransformer's func,
+// a callable column selector) or with nothing that predicts fail to load, and
+// the message says why.
+func TestPipelineRefusals(t *testing.T) {
+	refusals := readPipelineManifest(t).Refusals
+	if len(refusals) < 5 {
+		t.Fatalf("only %d refusals", len(refusals))
+	}
+	for _, r := range refusals {
+		t.Run(r.Name, func(t *testing.T) {
+			_, _, err := model.Load(filepath.Join(testdata, r.ModelDir), model.LoadOptions{})
+			if err == nil {
+				t.Fatal("loaded; want an error")
+			}
+			if mlerr.KindOf(err) != mlerr.Model {
+				t.Errorf("kind %v, want model", mlerr.KindOf(err))
+			}
+			for _, w := range r.Want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q should contain %q", err, w)
+				}
+			}
 		})
 	}
 }

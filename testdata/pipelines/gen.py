@@ -77,7 +77,7 @@ import skops_writer  # noqa: E402
 KEEP = {"gen.py", "skops_writer.py", "__pycache__"}
 FLOAT_TOL = {"rel": 1e-9, "abs": 1e-12, "note": "float64 transforms, then the estimator"}
 LABEL_TOL = {"exact": True, "note": "labels compare exactly"}
-CASES, ERRORS = [], []
+CASES, ERRORS, REFUSALS = [], [], []
 FITTED = {}
 
 
@@ -349,6 +349,18 @@ def add_later_release(name, like):
                  feature_source="feature_names_in_",
                  notes="%s re-pickled with the attributes of scikit-learn 1.3-1.6" % like)
         CASES.append(c)
+
+
+def add_refusal(name, est, X, y, fmt, want, notes):
+    """A model mlbatch must refuse to load, with the words its message must hold."""
+    if y is None:
+        est.fit(X)
+    else:
+        est.fit(X, y)
+    d = os.path.join(HERE, name)
+    save_model(d, est, fmt, None)
+    REFUSALS.append({"name": name, "kind": "model_load", "model_dir": rel(d), "format": fmt,
+                     "want": want, "notes": notes})
 
 
 def add_error(name, model_name, in_path, *, row, column, value, python_error, notes=""):
@@ -685,6 +697,26 @@ def main():
     add_later_release("later_release_maxcat_sparse_logreg", "customers_maxcat_sparse_logreg")
     add_later_release("later_release_drop_array_linreg", "customers_drop_array_linreg")
 
+    # Models mlbatch refuses, and says why.
+    from sklearn.compose import make_column_selector
+    Xr = train[["age", "score", "city"]].fillna({"age": 40.0})
+    for fmt in ("cloudpickle", "skops"):
+        add_refusal("refuse_function_transformer_%s" % fmt, Pipeline([
+            ("log", FunctionTransformer(np.log1p)), ("lr", LinearRegression())]), Xr[["age", "score"]], spend, fmt,
+            ["log1p", "cannot run arbitrary Python code"],
+            "FunctionTransformer(np.log1p): a Python function")
+    add_refusal("refuse_lambda_selector", Pipeline([
+        ("prep", ColumnTransformer([("n", StandardScaler(), lambda X: ["age", "score"])])),
+        ("lr", LinearRegression())]), Xr, spend, "cloudpickle", ["cloudpickle", "cannot run arbitrary Python code"],
+        "columns chosen by a lambda")
+    add_refusal("refuse_make_column_selector", Pipeline([
+        ("prep", ColumnTransformer([("n", StandardScaler(), make_column_selector(dtype_include=np.number))])),
+        ("lr", LinearRegression())]), Xr, spend, "cloudpickle", ["make_column_selector", "name, index, boolean mask or slice"],
+        "columns chosen by make_column_selector")
+    add_refusal("refuse_transformer_only", ColumnTransformer([("n", StandardScaler(), ["age", "score"])]), Xr, None,
+                "cloudpickle", ["ColumnTransformer is a transformer", "no predict"],
+                "a ColumnTransformer on its own: nothing predicts")
+
     manifest = {
         "about": "scikit-learn Pipeline fixtures; written by testdata/pipelines/gen.py",
         "generator": {"sklearn": sklearn.__version__, "numpy": np.__version__, "pandas": pd.__version__,
@@ -698,6 +730,7 @@ def main():
         },
         "cases": CASES,
         "errors": ERRORS,
+        "refusals": REFUSALS,
     }
     mf.write_text(os.path.join(HERE, "cases.json"), json.dumps(manifest, indent=2) + "\n")
     write_readme()
