@@ -59,7 +59,7 @@ func TestRowAccounting(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, stderr)
 			}
-			if !strings.Contains(stderr, "500 rows read, 496 rows written, 4 rows rejected") {
+			if !strings.Contains(stderr, "500 read, 496 written, 4 rejected") {
 				t.Errorf("summary: %s", stderr)
 			}
 			got := readTable(t, out)

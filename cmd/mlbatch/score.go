@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mlbatch/mlbatch/batch"
+	"github.com/mlbatch/mlbatch/batch/stats"
 	"github.com/mlbatch/mlbatch/internal/mlerr"
 	"github.com/mlbatch/mlbatch/model"
 	"github.com/mlbatch/mlbatch/readers"
@@ -44,6 +45,10 @@ type scoreOptions struct {
 	MaxRejects    string
 	Quiet         bool
 	Verbose       bool
+	SummaryJSON   string
+
+	// summary is filled in as the run goes (nil until the run starts).
+	summary *runSummary
 
 	// onBadRow collects rows the reader leaves out (--on-error=skip).
 	onBadRow func(*mlerr.RowError, []string) error
@@ -116,7 +121,15 @@ killed or interrupted run leaves nothing under the final name.
 			if o.CacheDir == "" {
 				o.CacheDir = os.Getenv("MLBATCH_CACHE_DIR")
 			}
-			return runScore(cmd.Context(), o)
+			err := runScore(cmd.Context(), o)
+			if o.SummaryJSON != "" && o.summary != nil {
+				if o.summary.setError(err); err != nil {
+					o.summary.writeJSON(o.SummaryJSON) // best effort: the run's error wins
+				} else {
+					err = o.summary.writeJSON(o.SummaryJSON)
+				}
+			}
+			return err
 		},
 	}
 	f := cmd.Flags()
@@ -139,6 +152,7 @@ killed or interrupted run leaves nothing under the final name.
 	f.StringVar(&o.Rejects, "rejects", "", "with --on-error=skip: file for the rejected rows (default <out>.rejects.<ext>; format from its extension)")
 	f.StringVar(&o.MaxRejects, "max-rejects", "", "with --on-error=skip: fail when more rows are rejected than a count (100), a fraction (0.01) or a percentage (1%)")
 	f.BoolVarP(&o.Quiet, "quiet", "q", false, "print no summary")
+	f.StringVar(&o.SummaryJSON, "summary-json", "", "also write the run summary (counts, timings, model, prediction statistics) as JSON to this file, atomically; written for failed runs too")
 	f.BoolVarP(&o.Verbose, "verbose", "v", false, "print debug notes (how the model URI was resolved)")
 	return cmd
 }
@@ -200,6 +214,9 @@ func (o *scoreOptions) validate() error {
 	default:
 		return mlerr.Errorf(mlerr.Usage, "--on-error %q: want fail or skip", o.OnError)
 	}
+	if o.SummaryJSON != "" && (same(o.SummaryJSON, o.Out) || same(o.SummaryJSON, o.In)) {
+		return mlerr.Errorf(mlerr.Usage, "--summary-json %s must differ from --in and --out", o.SummaryJSON)
+	}
 	if same(o.In, o.Out) {
 		return mlerr.Errorf(mlerr.Usage, "--out %s is the input file", o.Out)
 	}
@@ -243,6 +260,17 @@ func runScore(ctx context.Context, o *scoreOptions) error {
 	if err := o.validate(); err != nil {
 		return err
 	}
+	sum := &runSummary{
+		Version: versionString(), StartedAt: start.UTC(), Workers: o.Workers, BatchSize: o.BatchSize,
+		Model:             summaryModel{URI: o.Model},
+		Inputs:            []summaryInput{{Path: o.In, Format: o.InFormat}},
+		Output:            summaryFile{Path: o.Out, Format: o.OutFormat},
+		QuantileRankError: stats.RankError,
+	}
+	if fi, err := os.Stat(o.In); err == nil {
+		sum.Inputs[0].Bytes = fi.Size()
+	}
+	o.summary = sum
 	mem := o.Mem
 	if mem == nil {
 		mem = memory.DefaultAllocator
@@ -258,13 +286,16 @@ func runScore(ctx context.Context, o *scoreOptions) error {
 	if o.Verbose {
 		o.logf("debug: model %s resolved to %s", o.Model, dir)
 	}
-	m, _, err := model.Load(dir, model.LoadOptions{
+	sum.Model.Location = dir
+	m, mm, err := model.Load(dir, model.LoadOptions{
 		Proba: o.Proba,
 		Warn:  func(msg string) { o.logf("warning: %s", msg) },
 	})
 	if err != nil {
 		return err
 	}
+	sum.Model.Flavor, sum.Model.Estimator = m.Info().Flavor, m.Info().Estimator
+	sum.Model.RunID, sum.Model.ModelUUID, sum.Model.ModelID = mm.RunID, mm.ModelUUID, mm.ModelID
 
 	skip := o.OnError == "skip"
 	var pending []batch.Reject // rows the reader left out, drained after each Next
@@ -320,12 +351,18 @@ func runScore(ctx context.Context, o *scoreOptions) error {
 			}
 		}
 	}
-	stats, err := batch.Run(ctx, src, m, b, dst, bopts)
-	if err == nil && skip {
-		err = bopts.MaxRejects.Check(stats.RowsRejected, stats.RowsRead)
+	if skip {
+		sum.Rejects = &summaryFile{Path: o.Rejects, Format: formatOrEmpty(o.Rejects)}
 	}
-	if err == nil && stats.RowsRead != stats.RowsWritten+stats.RowsRejected {
-		err = mlerr.Errorf(mlerr.Internal, "row accounting: %d rows read, %d written, %d rejected", stats.RowsRead, stats.RowsWritten, stats.RowsRejected)
+	collector := stats.New(b.Out, outputColumns(b.Out, len(m.Outputs())))
+	st, err := batch.Run(ctx, src, m, b, statsSink{dst: dst, c: collector}, bopts)
+	sum.Columns = collector.Columns()
+	sum.finish(st, nil)
+	if err == nil && skip {
+		err = bopts.MaxRejects.Check(st.RowsRejected, st.RowsRead)
+	}
+	if err == nil && st.RowsRead != st.RowsWritten+st.RowsRejected {
+		err = mlerr.Errorf(mlerr.Internal, "row accounting: %d rows read, %d written, %d rejected", st.RowsRead, st.RowsWritten, st.RowsRejected)
 	}
 	if err != nil {
 		abort()
@@ -333,7 +370,7 @@ func runScore(ctx context.Context, o *scoreOptions) error {
 			return mlerr.Wrap(mlerr.Interrupted, fmt.Errorf("interrupted; no output written: %w", err))
 		}
 		if skip && mlerr.KindOf(err) == mlerr.Data {
-			err = fmt.Errorf("%w (%d rows read, %d rejected so far; no output written)", err, stats.RowsRead, stats.RowsRejected)
+			err = fmt.Errorf("%w (%d rows read, %d rejected so far; no output written)", err, st.RowsRead, st.RowsRejected)
 		}
 		return classify(mlerr.Internal, err)
 	}
@@ -347,17 +384,16 @@ func runScore(ctx context.Context, o *scoreOptions) error {
 	if err := dst.Commit(); err != nil {
 		return classify(mlerr.IO, err)
 	}
+	sum.finish(st, nil)
 	if !o.Quiet {
-		wall := time.Since(start)
-		rate := float64(stats.RowsRead) / wall.Seconds()
-		msg := fmt.Sprintf("scored %s with %s (%s): %d rows read, %d rows written",
-			o.In, m.Info().Estimator, m.Info().Flavor, stats.RowsRead, stats.RowsWritten)
-		if skip {
-			msg += fmt.Sprintf(", %d rows rejected -> %s", stats.RowsRejected, o.Rejects)
-		}
-		o.logf("%s in %s (%.0f rows/s) -> %s", msg, wall.Round(time.Millisecond), rate, o.Out)
+		sum.writeText(o.Stderr)
 	}
 	return nil
+}
+
+func formatOrEmpty(path string) string {
+	f, _ := writers.FormatOf(path)
+	return f
 }
 
 // defaultRejects names the rejects file beside the output: preds.parquet ->
