@@ -7,7 +7,7 @@ PYTHON  ?= /usr/bin/python3
 
 export CGO_ENABLED = 0
 
-.PHONY: all build test vet demo fixtures fixtures-deps bench clean
+.PHONY: all build test vet demo fixtures fixtures-deps bench bench-go bench-peers clean
 
 all: build
 
@@ -40,8 +40,16 @@ fixtures-deps:
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y python3-sklearn python3-xgboost python3-pandas python3-cloudpickle
 
-bench:
+# Go micro-benchmarks, then the side-by-side harness (bench/run.sh: generates
+# bench/out/ on first use, needs Debian's Python stack, node and npm; writes
+# bench/RESULTS.md). Not part of `make test`.
+bench: bench-go bench-peers
+
+bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+bench-peers:
+	bench/run.sh $(BENCH_ARGS)
 
 clean:
 	rm -rf bin
