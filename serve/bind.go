@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -42,7 +44,14 @@ type binder struct {
 	signed bool
 	// positional models take unnamed columns in order.
 	positional bool
+	// bound caches mapColumns' answer per list of column names: clients send
+	// the same columns request after request.
+	bound  sync.Map // string (names joined by \x00) -> []int
+	nBound atomic.Int32
 }
+
+// maxBound bounds the cache of column lists.
+const maxBound = 256
 
 func newBinder(m model.Model) *binder {
 	in := m.Inputs()
@@ -68,12 +77,30 @@ func (b *binder) features(f *frame, mem memory.Allocator) ([]arrow.Array, error)
 		return nil, err
 	}
 	feats := make([]arrow.Array, len(b.inputs))
+	// float64 columns, the common case, share one slab of Go memory.
+	var slab []float64
+	nf := 0
+	for i, c := range b.inputs {
+		if cols[i] >= 0 && c.Type.ID() == arrow.FLOAT64 {
+			nf++
+		}
+	}
+	if nf > 0 {
+		slab = make([]float64, nf*f.rows)
+	}
 	for i, c := range b.inputs {
 		j := cols[i]
 		if j < 0 {
 			continue
 		}
-		a, err := buildColumn(mem, f, j, c.Type, !c.Signature)
+		var a arrow.Array
+		var err error
+		if c.Type.ID() == arrow.FLOAT64 {
+			a, err = buildFloat64(f, j, !c.Signature, slab[:f.rows:f.rows])
+			slab = slab[f.rows:]
+		} else {
+			a, err = buildColumn(mem, f, j, c.Type, !c.Signature)
+		}
 		if err != nil {
 			release(feats)
 			name := c.Name
@@ -121,6 +148,22 @@ func (b *binder) mapColumns(f *frame) ([]int, error) {
 		}
 		return out, nil
 	}
+	key := strings.Join(f.names, "\x00")
+	if v, ok := b.bound.Load(key); ok {
+		return v.([]int), nil
+	}
+	out, err := b.mapNamed(f)
+	if err == nil && b.nBound.Load() < maxBound {
+		if _, loaded := b.bound.LoadOrStore(key, out); !loaded {
+			b.nBound.Add(1)
+		}
+	}
+	return out, err
+}
+
+// mapNamed binds named columns with batch.Bind.
+func (b *binder) mapNamed(f *frame) ([]int, error) {
+	out := make([]int, len(b.inputs))
 	if b.signed {
 		present := make(map[string]bool, len(f.names))
 		for _, n := range f.names {

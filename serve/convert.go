@@ -397,6 +397,52 @@ func buildColumn(mem memory.Allocator, f *frame, c int, dt arrow.DataType, lenie
 	return nil, fmt.Errorf("the model takes %s, which mlbatch serve cannot read from a request", dt)
 }
 
+// buildFloat64 converts column c of f into a float64 array over vals (len
+// f.rows, Go memory), with the rules of buildColumn.
+func buildFloat64(f *frame, c int, lenient bool, vals []float64) (arrow.Array, error) {
+	n := f.rows
+	var valid []byte
+	nulls := 0
+	for r := range n {
+		v := f.cell(r, c)
+		var x float64
+		switch {
+		case isNull(v):
+			if valid == nil {
+				valid = make([]byte, (n+7)/8)
+				for i := range valid {
+					valid[i] = 0xff
+				}
+			}
+			valid[r/8] &^= 1 << (r % 8)
+			nulls++
+			continue
+		case v.k == kNumber || v.k == kText:
+			var ok bool
+			if x, ok = parseNum(v); !ok {
+				if bv, isBool := parseBoolText(v.s); lenient && v.k == kText && isBool {
+					x = b2f(bv)
+					break
+				}
+				return nil, &cellError{row: r, val: show(v), msg: "not a number"}
+			}
+		case lenient && (v.k == kTrue || v.k == kFalse):
+			x = b2f(v.k == kTrue)
+		default:
+			return nil, &cellError{row: r, val: show(v), msg: "a " + v.kindName() + " is not a number"}
+		}
+		vals[r] = x
+	}
+	var vb *memory.Buffer
+	if valid != nil {
+		vb = memory.NewBufferBytes(valid)
+	}
+	data := array.NewData(arrow.PrimitiveTypes.Float64, n,
+		[]*memory.Buffer{vb, memory.NewBufferBytes(arrow.Float64Traits.CastToBytes(vals))}, nil, nulls, 0)
+	defer data.Release()
+	return array.NewFloat64Data(data), nil
+}
+
 func b2f(b bool) float64 {
 	if b {
 		return 1

@@ -3,6 +3,7 @@ package serve
 import (
 	"fmt"
 	"strconv"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -102,15 +103,30 @@ type parser struct {
 	b     []byte
 	i     int
 	depth int
+	// Elements and members being parsed, of every open list and dictionary: a
+	// finished one is copied into a slice of its exact size, so that parsing
+	// allocates once per list rather than once per growth.
+	elems   []value
+	members []member
 }
 
 // parseJSON parses one JSON document that fills data (surrounding white space
 // allowed).
 func parseJSON(data []byte) (value, error) {
-	p := parser{b: data}
+	p := parsers.Get().(*parser)
+	defer func() {
+		p.b = nil
+		if cap(p.elems) <= 1<<16 && cap(p.members) <= 1<<16 {
+			parsers.Put(p)
+		}
+	}()
+	p.b, p.i, p.depth = data, 0, 0
+	p.elems, p.members = p.elems[:0], p.members[:0]
 	p.ws()
 	v, err := p.value()
 	if err != nil {
+		clear(p.elems[:cap(p.elems)])
+		clear(p.members[:cap(p.members)])
 		return value{}, err
 	}
 	p.ws()
@@ -119,6 +135,9 @@ func parseJSON(data []byte) (value, error) {
 	}
 	return v, nil
 }
+
+// parsers keep their element stacks between requests.
+var parsers = sync.Pool{New: func() any { return new(parser) }}
 
 func (p *parser) errorf(format string, args ...any) error {
 	return &syntaxError{msg: fmt.Sprintf(format, args...), off: p.i}
@@ -192,13 +211,14 @@ func (p *parser) array() (value, error) {
 		v.arr = []value{}
 		return v, nil
 	}
+	mark := len(p.elems)
 	for {
 		p.ws()
 		e, err := p.value()
 		if err != nil {
 			return value{}, err
 		}
-		v.arr = append(v.arr, e)
+		p.elems = append(p.elems, e)
 		p.ws()
 		if p.i >= len(p.b) {
 			return value{}, p.errorf("unexpected end of data in a list")
@@ -208,6 +228,10 @@ func (p *parser) array() (value, error) {
 			p.i++
 		case ']':
 			p.i++
+			v.arr = make([]value, len(p.elems)-mark)
+			copy(v.arr, p.elems[mark:])
+			clear(p.elems[mark:])
+			p.elems = p.elems[:mark]
 			return v, nil
 		default:
 			return value{}, p.errorf("expecting ',' or ']'")
@@ -228,6 +252,7 @@ func (p *parser) object() (value, error) {
 		v.obj = []member{}
 		return v, nil
 	}
+	mark := len(p.members)
 	for {
 		p.ws()
 		if p.i >= len(p.b) || p.b[p.i] != '"' {
@@ -247,7 +272,7 @@ func (p *parser) object() (value, error) {
 		if err != nil {
 			return value{}, err
 		}
-		v.obj = append(v.obj, member{key: string(k), val: e})
+		p.members = append(p.members, member{key: string(k), val: e})
 		p.ws()
 		if p.i >= len(p.b) {
 			return value{}, p.errorf("unexpected end of data in a dictionary")
@@ -257,6 +282,10 @@ func (p *parser) object() (value, error) {
 			p.i++
 		case '}':
 			p.i++
+			v.obj = make([]member, len(p.members)-mark)
+			copy(v.obj, p.members[mark:])
+			clear(p.members[mark:])
+			p.members = p.members[:mark]
 			return v, nil
 		default:
 			return value{}, p.errorf("expecting ',' or '}'")
