@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -88,6 +89,16 @@ func newParquetEncoder(w io.Writer, schema *arrow.Schema, codec compress.Compres
 		pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(mem)))
 	if err != nil {
 		return nil, err
+	}
+	keys := make([]string, 0, len(opts.Metadata))
+	for k := range opts.Metadata {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if err := fw.AppendKeyValueMetadata(k, opts.Metadata[k]); err != nil {
+			return nil, err
+		}
 	}
 	return &parquetEncoder{bw: bw, fw: fw}, nil
 }

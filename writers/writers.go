@@ -37,6 +37,9 @@ type Options struct {
 	RowGroupRows int
 	// Delimiter separates CSV fields. Zero means ',' (or '\t' for a .tsv file).
 	Delimiter byte
+	// Metadata is written as key-value metadata in a Parquet file's footer
+	// (provenance such as mlbatch.model_uri), in sorted key order. CSV ignores it.
+	Metadata map[string]string
 }
 
 // Create checks the destination and opens a temporary file beside it; the format

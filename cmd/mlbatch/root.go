@@ -74,6 +74,7 @@ never leaves a partial output under the final name.`,
 		return mlerr.Wrap(mlerr.Usage, err)
 	})
 	root.AddCommand(newScoreCmd(e), newVersionCmd(e.stdout))
+	root.AddCommand(newInspectCmd(e))
 	root.AddCommand(newServeCmd(e))
 	return root
 }

@@ -315,6 +315,7 @@ func runScore(ctx context.Context, o *scoreOptions) error {
 
 	dst, err := writers.Create(o.Out, b.Out, writers.Options{
 		Format: o.OutFormat, Compression: o.Compression, Overwrite: o.Overwrite, Mem: mem,
+		Metadata: provenance(sum),
 	})
 	if err != nil {
 		return classify(mlerr.IO, err)
