@@ -328,9 +328,8 @@ func tensorFrame(v *value, format string, single bool) (*frame, error) {
 		}
 		return f, nil
 	case kObject:
-		if format != fmtInputs {
-			return nil, invalidf("%s must be a list. Got dictionary.", format)
-		}
+		// A dictionary of columns (MLflow casts either field's dictionary
+		// column by column).
 		return columnsFrame(v)
 	}
 	return nil, invalidf("Failed to parse %s: expected a list or a dictionary, got %s", format, v.kindName())

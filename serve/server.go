@@ -94,14 +94,15 @@ func (o Options) withDefaults() Options {
 
 // Server serves MLflow's scoring protocol for one model.
 type Server struct {
-	opts    Options
-	log     *slog.Logger
-	eng     atomic.Pointer[engine]
-	sem     chan struct{}
-	met     *metrics
-	bufs    sync.Pool
-	warned  atomic.Bool
-	closing sync.Once
+	opts   Options
+	log    *slog.Logger
+	eng    atomic.Pointer[engine]
+	sem    chan struct{}
+	met    *metrics
+	bufs   sync.Pool
+	warned atomic.Bool
+	mu     sync.Mutex // guards closed against SetModel
+	closed bool
 }
 
 // New returns a server with no model yet: /ping answers 503 and /invocations
@@ -116,6 +117,11 @@ func New(opts Options) *Server {
 // SetModel makes the server score with m (mm is its MLmodel, for the signature's
 // params; may be nil). It may be called once.
 func (s *Server) SetModel(m model.Model, mm *model.MLmodel) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errors.New("serve: the server is closed")
+	}
 	e, err := newEngine(m, mm, s.opts, s.met)
 	if err != nil {
 		return err
@@ -134,11 +140,15 @@ func (s *Server) SetModel(m model.Model, mm *model.MLmodel) error {
 // Close stops the micro-batching workers. Call it after the HTTP server has
 // stopped handling requests.
 func (s *Server) Close() {
-	s.closing.Do(func() {
-		if e := s.eng.Load(); e != nil {
-			e.close()
-		}
-	})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	s.closed = true
+	if e := s.eng.Load(); e != nil {
+		e.close()
+	}
 }
 
 // Serve answers requests on ln until ctx is cancelled, then shuts down
