@@ -211,7 +211,7 @@ func (r *modelReport) writeText(w io.Writer) {
 	row("location", r.Location)
 	flavor := r.Flavor
 	if flavor == "" {
-		flavor = "(none mlbatch can load)"
+		flavor = "(not loaded)"
 	}
 	row("flavor", fmt.Sprintf("%s (MLmodel has %s)", flavor, strings.Join(r.Flavors, ", ")))
 	row("estimator", r.Estimator)

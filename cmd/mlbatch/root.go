@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/spf13/cobra"
@@ -31,6 +32,8 @@ const exitCodesHelp = `Exit codes:
 type env struct {
 	stdout, stderr io.Writer
 	mem            memory.Allocator
+	// logs holds --log-format and --log-level and the logger built from them.
+	logs *logState
 }
 
 // run executes the command line and returns the process exit code.
@@ -64,9 +67,27 @@ func newRootCmd(e env) *cobra.Command {
 		Long: `mlbatch scores MLflow models (scikit-learn and more) over CSV and Parquet files,
 without Python, Spark or a JVM. It streams the input as Arrow record batches, fans
 them across a worker pool and writes the predictions in input order. A failed run
-never leaves a partial output under the final name.`,
+never leaves a partial output under the final name.
+
+Every flag can also be set from an environment variable named MLBATCH_ and the
+flag's name in capitals with - as _ (MLBATCH_WORKERS=4 for --workers 4); a flag
+given on the command line wins.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+	}
+	if e.logs == nil {
+		e.logs = &logState{w: e.stderr}
+	}
+	e.logs.addFlags(root.PersistentFlags())
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if err := applyEnv(cmd, os.Getenv); err != nil {
+			return err
+		}
+		verbose := false
+		if f := cmd.Flags().Lookup("verbose"); f != nil {
+			verbose = f.Value.String() == "true"
+		}
+		return e.logs.setup(verbose)
 	}
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
@@ -74,7 +95,7 @@ never leaves a partial output under the final name.`,
 		return mlerr.Wrap(mlerr.Usage, err)
 	})
 	root.AddCommand(newScoreCmd(e), newVersionCmd(e.stdout))
-	root.AddCommand(newInspectCmd(e))
+	root.AddCommand(newInspectCmd(e), newCompletionCmd(e))
 	root.AddCommand(newServeCmd(e))
 	return root
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -46,6 +47,8 @@ type scoreOptions struct {
 	Quiet         bool
 	Verbose       bool
 	SummaryJSON   string
+	Progress      string
+	ProgressEvery time.Duration
 
 	// summary is filled in as the run goes (nil until the run starts).
 	summary *runSummary
@@ -56,6 +59,8 @@ type scoreOptions struct {
 	// Mem is the allocator for the whole run (tests pass a checked one).
 	Mem    memory.Allocator
 	Stderr io.Writer
+	// Log is where warnings and debug notes go (--log-format, --log-level).
+	Log func() *slog.Logger
 }
 
 const scoreExamples = `  # Score a model logged in the local ./mlruns store by run id
@@ -82,7 +87,7 @@ const scoreExamples = `  # Score a model logged in the local ./mlruns store by r
       --in testdata/demo/diabetes.csv --out /tmp/preds.csv --overwrite`
 
 func newScoreCmd(e env) *cobra.Command {
-	o := &scoreOptions{Stderr: e.stderr, Mem: e.mem}
+	o := &scoreOptions{Stderr: e.stderr, Mem: e.mem, Log: e.logs.get}
 	cmd := &cobra.Command{
 		Use:   "score --model URI --in FILE --out FILE",
 		Short: "Score a model over a CSV or Parquet file",
@@ -152,6 +157,8 @@ killed or interrupted run leaves nothing under the final name.
 	f.StringVar(&o.Rejects, "rejects", "", "with --on-error=skip: file for the rejected rows (default <out>.rejects.<ext>; format from its extension)")
 	f.StringVar(&o.MaxRejects, "max-rejects", "", "with --on-error=skip: fail when more rows are rejected than a count (100), a fraction (0.01) or a percentage (1%)")
 	f.BoolVarP(&o.Quiet, "quiet", "q", false, "print no summary")
+	f.StringVar(&o.Progress, "progress", progressAuto, "progress on stderr: auto (a bar on a terminal, else JSON lines), bar, json or none")
+	f.DurationVar(&o.ProgressEvery, "progress-interval", 10*time.Second, "time between two JSON progress lines")
 	f.StringVar(&o.SummaryJSON, "summary-json", "", "also write the run summary (counts, timings, model, prediction statistics) as JSON to this file, atomically; written for failed runs too")
 	f.BoolVarP(&o.Verbose, "verbose", "v", false, "print debug notes (how the model URI was resolved)")
 	return cmd
@@ -214,6 +221,9 @@ func (o *scoreOptions) validate() error {
 	default:
 		return mlerr.Errorf(mlerr.Usage, "--on-error %q: want fail or skip", o.OnError)
 	}
+	if err := checkProgressMode(o.Progress, o.ProgressEvery); err != nil {
+		return err
+	}
 	if o.SummaryJSON != "" && (same(o.SummaryJSON, o.Out) || same(o.SummaryJSON, o.In)) {
 		return mlerr.Errorf(mlerr.Usage, "--summary-json %s must differ from --in and --out", o.SummaryJSON)
 	}
@@ -251,8 +261,19 @@ func same(a, b string) bool {
 	return filepath.Clean(a) == filepath.Clean(b)
 }
 
-func (o *scoreOptions) logf(format string, args ...any) {
-	fmt.Fprintf(o.Stderr, "mlbatch: "+format+"\n", args...)
+func (o *scoreOptions) logger() *slog.Logger {
+	if o.Log == nil {
+		return (&logState{w: o.Stderr}).get()
+	}
+	return o.Log()
+}
+
+func (o *scoreOptions) warnf(format string, args ...any) {
+	o.logger().Warn(fmt.Sprintf(format, args...))
+}
+
+func (o *scoreOptions) debugf(format string, args ...any) {
+	o.logger().Debug(fmt.Sprintf(format, args...))
 }
 
 func runScore(ctx context.Context, o *scoreOptions) error {
@@ -276,20 +297,18 @@ func runScore(ctx context.Context, o *scoreOptions) error {
 		mem = memory.DefaultAllocator
 	}
 	ropts := model.ResolveOptions{TrackingURI: o.TrackingURI, ArtifactsRoot: o.ArtifactsRoot, CacheDir: o.CacheDir}
-	if o.Verbose {
-		ropts.Debug = func(msg string) { o.logf("debug: %s", msg) }
+	if o.logger().Enabled(ctx, slog.LevelDebug) {
+		ropts.Debug = func(msg string) { o.debugf("%s", msg) }
 	}
 	dir, err := model.Resolve(o.Model, ropts)
 	if err != nil {
 		return err
 	}
-	if o.Verbose {
-		o.logf("debug: model %s resolved to %s", o.Model, dir)
-	}
+	o.debugf("model %s resolved to %s", o.Model, dir)
 	sum.Model.Location = dir
 	m, mm, err := model.Load(dir, model.LoadOptions{
 		Proba: o.Proba,
-		Warn:  func(msg string) { o.logf("warning: %s", msg) },
+		Warn:  func(msg string) { o.warnf("%s", msg) },
 	})
 	if err != nil {
 		return err
@@ -344,11 +363,11 @@ func runScore(ctx context.Context, o *scoreOptions) error {
 	}
 	abort := func() {
 		if aerr := dst.Abort(); aerr != nil {
-			o.logf("warning: removing the temporary output: %v", aerr)
+			o.warnf("removing the temporary output: %v", aerr)
 		}
 		if rej != nil {
 			if aerr := rej.Abort(); aerr != nil {
-				o.logf("warning: removing the temporary rejects file: %v", aerr)
+				o.warnf("removing the temporary rejects file: %v", aerr)
 			}
 		}
 	}
@@ -356,7 +375,16 @@ func runScore(ctx context.Context, o *scoreOptions) error {
 		sum.Rejects = &summaryFile{Path: o.Rejects, Format: formatOrEmpty(o.Rejects)}
 	}
 	collector := stats.New(b.Out, outputColumns(b.Out, len(m.Outputs())))
+	var prog *progress
+	if !o.Quiet {
+		if prog = newProgress(o.Progress, o.ProgressEvery, o.Stderr, o.In, o.InFormat); prog != nil {
+			bopts.Progress = prog.update
+		}
+	}
 	st, err := batch.Run(ctx, src, m, b, statsSink{dst: dst, c: collector}, bopts)
+	if prog != nil {
+		prog.finish(st, err == nil)
+	}
 	sum.Columns = collector.Columns()
 	sum.finish(st, nil)
 	if err == nil && skip {
