@@ -25,7 +25,10 @@ func (e *schemaError) Error() string { return e.msg }
 // modelInputError is a request the model itself refuses (a column it needs is
 // absent, a value is not a number): MLflow wraps what the flavor raises as
 // "Encountered an unexpected error while evaluating the model" (400, BAD_REQUEST).
-type modelInputError struct{ err error }
+type modelInputError struct {
+	err   error
+	model bool // raised by the model's Predict
+}
 
 func (e *modelInputError) Error() string {
 	return "Encountered an unexpected error while evaluating the model. Verify that the serialized " +

@@ -134,7 +134,8 @@ func (e *engine) call(feats []arrow.Array, rows int) ([]arrow.Array, error) {
 	e.met.predictCalls.Add(1)
 	outs, err := e.m.Predict(e.ctx, model.Features{Cols: feats, Rows: rows}, e.mem)
 	if err != nil {
-		return nil, err
+		// MLflow answers whatever the model raises with 400 BAD_REQUEST.
+		return nil, &modelInputError{err: err, model: true}
 	}
 	if len(outs) != len(e.m.Outputs()) {
 		release(outs)

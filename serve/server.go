@@ -495,8 +495,9 @@ func (s *Server) invocations(w *recorder, r *http.Request) {
 
 // requestError answers a request that could not be scored, with MLflow's error
 // codes: 400 BAD_REQUEST for an input that cannot be parsed or that the model
-// refuses, 400 INVALID_PARAMETER_VALUE for a schema violation or bad params, 500
-// INTERNAL_ERROR for anything else.
+// fails on (MLflow answers every exception of predict so), 400
+// INVALID_PARAMETER_VALUE for a schema violation or bad params, 500
+// INTERNAL_ERROR for a failure of the server itself.
 func (s *Server) requestError(w *recorder, err error) {
 	var bi *badInput
 	var se *schemaError
@@ -510,16 +511,15 @@ func (s *Server) requestError(w *recorder, err error) {
 	case errors.As(err, &pe):
 		s.writeError(w, http.StatusBadRequest, "INVALID_PARAMETER_VALUE", pe.msg)
 	case errors.As(err, &mi):
+		if k := mlerr.KindOf(mi.err); mi.model && k != mlerr.Data && k != mlerr.Schema {
+			// Not a refused value (a NaN a tree takes none of, a missing
+			// column): worth an operator's look, though MLflow's answer is
+			// the same.
+			s.log.Warn("the model failed on a request", "error", mi.err.Error())
+		}
 		s.writeError(w, http.StatusBadRequest, "BAD_REQUEST", mi.Error())
 	default:
-		switch mlerr.KindOf(err) {
-		case mlerr.Data, mlerr.Schema:
-			// The model refused a value (a NaN a tree model does not take, a
-			// label column of the wrong type): the request's fault.
-			s.writeError(w, http.StatusBadRequest, "BAD_REQUEST", (&modelInputError{err: err}).Error())
-		default:
-			s.log.Error("predict failed", "error", err.Error())
-			s.writeError(w, http.StatusInternalServerError, "INTERNAL_ERROR", "Encountered an unexpected error while evaluating the model: "+err.Error())
-		}
+		s.log.Error("scoring failed", "error", err.Error())
+		s.writeError(w, http.StatusInternalServerError, "INTERNAL_ERROR", "Encountered an unexpected error while scoring: "+err.Error())
 	}
 }
