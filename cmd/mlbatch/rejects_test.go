@@ -179,3 +179,17 @@ func TestProbaOnRegressorWarns(t *testing.T) {
 		t.Errorf("columns %v", got.names)
 	}
 }
+
+// TestProbaOnClassifierQuiet: a decision-tree classifier takes --proba without a
+// warning (trees answer to the regressor interface too).
+func TestProbaOnClassifierQuiet(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "p.csv")
+	code, stderr := cli(t, "score", "--model", filepath.Join(testdata, "models", "dtree_clf_iris"),
+		"--in", filepath.Join(testdata, "models", "iris_input.csv"), "--out", out, "--proba", "--keep=")
+	if code != 0 || strings.Contains(stderr, "warning") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if got := readTable(t, out); strings.Join(got.names, ",") != "prediction,proba_0,proba_1,proba_2" {
+		t.Errorf("columns %v", got.names)
+	}
+}

@@ -178,9 +178,7 @@ func newModel(est Estimator, mm *model.MLmodel, opts model.LoadOptions, path str
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 	}
-	if _, ok := est.(regressor); ok {
-		warnProba(opts, est.Class())
-	}
+	warnProba(opts, est)
 	m := &skModel{est: est, inputs: inputs, opts: opts, outputs: est.Outputs(opts)}
 	m.names = make([]string, len(inputs))
 	for i, c := range inputs {

@@ -1,6 +1,8 @@
 package sklearn
 
 import (
+	"strings"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
@@ -61,9 +63,17 @@ func classifierPredict(c probClassifier, X *Dense, opts model.LoadOptions, mem m
 	return probaResult(c.labelsOf(), p, X.Rows, opts, mem), nil
 }
 
-// warnProba tells the user that --proba means nothing for a regressor.
-func warnProba(opts model.LoadOptions, class string) {
-	if opts.Proba && opts.Warn != nil {
-		opts.Warn("--proba is ignored: " + shortName(class) + " is a regressor")
+// warnProba tells the user that --proba means nothing for an estimator that has
+// no class probabilities (a regressor; decision trees answer to both interfaces,
+// so this looks at the outputs, not the Go type).
+func warnProba(opts model.LoadOptions, est Estimator) {
+	if !opts.Proba || opts.Warn == nil {
+		return
 	}
+	for _, c := range est.Outputs(opts) {
+		if strings.HasPrefix(c.Name, "proba_") {
+			return
+		}
+	}
+	opts.Warn("--proba is ignored: " + shortName(est.Class()) + " is a regressor")
 }

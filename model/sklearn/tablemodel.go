@@ -93,9 +93,7 @@ func newTableModel(te tableEstimator, sig []model.Column, opts model.LoadOptions
 	default:
 		return nil, fmt.Errorf("%s: cannot tell how many features %s takes", path, te.Class())
 	}
-	if _, ok := te.finalEstimator().(regressor); ok {
-		warnProba(opts, te.finalEstimator().Class())
-	}
+	warnProba(opts, te.finalEstimator())
 	m.names = make([]string, len(m.inputs))
 	for i, c := range m.inputs {
 		m.names[i] = c.Name
