@@ -84,7 +84,7 @@ func (b *binder) features(f *frame, mem memory.Allocator) ([]arrow.Array, error)
 	var slab []float64
 	nf := 0
 	for i, c := range b.inputs {
-		if cols[i] >= 0 && c.Type.ID() == arrow.FLOAT64 {
+		if cols[i] >= 0 && c.Type != nil && c.Type.ID() == arrow.FLOAT64 {
 			nf++
 		}
 	}
@@ -98,7 +98,7 @@ func (b *binder) features(f *frame, mem memory.Allocator) ([]arrow.Array, error)
 		}
 		var a arrow.Array
 		var err error
-		if c.Type.ID() == arrow.FLOAT64 {
+		if c.Type != nil && c.Type.ID() == arrow.FLOAT64 {
 			a, err = buildFloat64(f, j, !c.Signature, slab[:f.rows:f.rows])
 			slab = slab[f.rows:]
 		} else {

@@ -477,6 +477,9 @@ func parseTime(s string) (time.Time, bool) {
 
 // numpyName is the numpy dtype MLflow names in its conversion errors.
 func numpyName(dt arrow.DataType) string {
+	if dt == nil {
+		return "object"
+	}
 	switch dt.ID() {
 	case arrow.FLOAT64:
 		return "float64"

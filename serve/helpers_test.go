@@ -105,15 +105,8 @@ func readCSV(t testing.TB, path string) ([]string, [][]string) {
 // of that row's prediction as the server writes it.
 func scored(t testing.TB, m model.Model, proba bool, path string) []string {
 	t.Helper()
-	src, err := readers.Open(path, readers.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	src, b := openScored(t, m, path)
 	defer src.Close()
-	b, err := batch.Bind(src.Schema(), m, []string{}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
 	if err := b.CheckTypes(src.Schema(), m); err != nil {
 		t.Fatal(err)
 	}
@@ -139,6 +132,72 @@ func scored(t testing.TB, m model.Model, proba bool, path string) []string {
 		rec.Release()
 	}
 	return out
+}
+
+// openScored opens a CSV input as `mlbatch score` does: columns that feed a
+// signature column (or a numeric model column but look like text) are parsed as
+// the model's type.
+func openScored(t testing.TB, m model.Model, path string) (readers.Reader, *batch.Binding) {
+	t.Helper()
+	src, err := readers.Open(path, readers.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := batch.Bind(src.Schema(), m, []string{}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	types := map[string]arrow.DataType{}
+	for i, c := range m.Inputs() {
+		f, ok := b.FeatureField(src.Schema(), i)
+		if !ok || c.Type == nil || arrow.TypeEqual(f.Type, c.Type) {
+			continue
+		}
+		if c.Signature || (batch.IsNumeric(c.Type) && !batch.IsNumeric(f.Type)) {
+			types[f.Name] = c.Type
+		}
+	}
+	if len(types) > 0 {
+		src.Close()
+		if src, err = readers.Open(path, readers.Options{Types: types}); err != nil {
+			t.Fatal(err)
+		}
+		if b, err = batch.Bind(src.Schema(), m, []string{}, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return src, b
+}
+
+// typedJSON reads a CSV input as score types it and writes its cells as JSON
+// literals (what pandas' to_json would send): names, and rows of cells.
+func typedJSON(t testing.TB, m model.Model, path string) ([]string, [][]string) {
+	t.Helper()
+	src, _ := openScored(t, m, path)
+	defer src.Close()
+	var names []string
+	for _, f := range src.Schema().Fields() {
+		names = append(names, f.Name)
+	}
+	var rows [][]string
+	for {
+		rec, err := src.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range int(rec.NumRows()) {
+			row := make([]string, rec.NumCols())
+			for j, col := range rec.Columns() {
+				row[j] = string(appendValue(nil, col, i))
+			}
+			rows = append(rows, row)
+		}
+		rec.Release()
+	}
+	return names, rows
 }
 
 type collect struct {
