@@ -119,34 +119,37 @@ func TestScoreGolden(t *testing.T) {
 		for _, o := range c.Outputs {
 			proba = proba || o.Method == "predict_proba"
 		}
-		for _, io := range []struct{ in, out string }{{"csv", "csv"}, {"csv", "parquet"}, {"parquet", "csv"}, {"parquet", "parquet"}} {
-			for _, workers := range []string{"1", "8"} {
-				t.Run(c.Name+"/"+io.in+"-"+io.out+"/w"+workers, func(t *testing.T) {
-					in := filepath.Join(testdata, c.Input)
-					if io.in == "parquet" {
-						in = csvToParquet(t, in, dir)
-					}
-					out := filepath.Join(t.TempDir(), "preds."+io.out)
-					args := append([]string{"score", "--in", in, "--out", out, "--batch-size", "64", "--workers", workers}, modelArgs(c)...)
-					if proba {
-						args = append(args, "--proba")
-					}
-					code, stderr := cli(t, args...)
-					if code != 0 {
-						t.Fatalf("exit %d: %s", code, stderr)
-					}
-					got := readTable(t, out)
-					for _, o := range c.Outputs {
-						want := readTable(t, filepath.Join(testdata, o.Golden))
-						compareColumns(t, got, want, o.Columns, o.Tol)
-					}
-					// Every input column is kept by default, unchanged.
-					input := readTable(t, filepath.Join(testdata, c.Input))
-					for name := range input.cols {
-						compareColumns(t, got, input, []string{name}, tolerance{Exact: true})
-					}
-				})
-			}
+		// Every format pair, and 1 and 8 workers on the pairs that matter most;
+		// TestWorkersIdenticalBytes checks that worker counts never change a byte.
+		for _, run := range []struct{ in, out, workers string }{
+			{"csv", "csv", "1"}, {"csv", "csv", "8"}, {"csv", "parquet", "2"}, {"parquet", "csv", "2"}, {"parquet", "parquet", "8"},
+		} {
+			io, workers := run, run.workers
+			t.Run(c.Name+"/"+io.in+"-"+io.out+"/w"+workers, func(t *testing.T) {
+				in := filepath.Join(testdata, c.Input)
+				if io.in == "parquet" {
+					in = csvToParquet(t, in, dir)
+				}
+				out := filepath.Join(t.TempDir(), "preds."+io.out)
+				args := append([]string{"score", "--in", in, "--out", out, "--batch-size", "64", "--workers", workers}, modelArgs(c)...)
+				if proba {
+					args = append(args, "--proba")
+				}
+				code, stderr := cli(t, args...)
+				if code != 0 {
+					t.Fatalf("exit %d: %s", code, stderr)
+				}
+				got := readTable(t, out)
+				for _, o := range c.Outputs {
+					want := readTable(t, filepath.Join(testdata, o.Golden))
+					compareColumns(t, got, want, o.Columns, o.Tol)
+				}
+				// Every input column is kept by default, unchanged.
+				input := readTable(t, filepath.Join(testdata, c.Input))
+				for name := range input.cols {
+					compareColumns(t, got, input, []string{name}, tolerance{Exact: true})
+				}
+			})
 		}
 	}
 }
