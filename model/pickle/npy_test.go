@@ -146,3 +146,11 @@ func FuzzParseNPY(f *testing.F) {
 		_, _ = a.Strings()
 	})
 }
+
+func TestParseNPYZeroSizeElements(t *testing.T) {
+	// '<U0' elements take no bytes: a huge shape must not make Values allocate.
+	_, err := ParseNPY(npyFile("{'descr': '<U0', 'fortran_order': False, 'shape': (100000000,), }", nil))
+	if err == nil || !strings.Contains(err.Error(), "elements of size 0") {
+		t.Errorf("got %v", err)
+	}
+}

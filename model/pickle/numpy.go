@@ -54,6 +54,7 @@ type Subarray struct {
 const (
 	maxDTypeDepth = 32
 	maxItemSize   = 1 << 31
+	maxEmptyElems = 1 << 16
 )
 
 var le, be binary.ByteOrder = binary.LittleEndian, binary.BigEndian
@@ -562,6 +563,11 @@ func (a *NDArray) check() (int, error) {
 	isz := a.DType.ItemSize
 	if isz < 0 || (isz > 0 && len(a.Data)/isz != n) || len(a.Data) != n*isz {
 		return 0, fmt.Errorf("ndarray of shape %v and dtype %s has %d bytes", a.Shape, a.DType, len(a.Data))
+	}
+	if isz == 0 && n > maxEmptyElems {
+		// Zero-size elements take no bytes, so the data cannot bound their
+		// number; converting them would allocate from the shape alone.
+		return 0, fmt.Errorf("ndarray of shape %v has %d elements of size 0 (at most %d)", a.Shape, n, maxEmptyElems)
 	}
 	return n, nil
 }
