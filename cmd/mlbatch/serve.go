@@ -44,6 +44,8 @@ type serveOptions struct {
 
 	Mem    memory.Allocator
 	Stderr io.Writer
+	// Logger receives the server's logs and access log records.
+	Logger *slog.Logger
 	// Listening, when set, is called with the bound address (tests).
 	Listening func(addr string)
 }
@@ -90,7 +92,9 @@ takes those queued behind it (up to --max-batch-rows rows), waiting up to
 --batch-wait only while more requests are being read, and scores them in one
 vectorised call; each answer holds exactly its own rows.
 
-Structured logs (JSON, one record per request with --access-log) go to stderr.
+Logs go to stderr as JSON records, one a line (--log-format text for plain lines),
+with one record per request (--access-log).
+
 SIGTERM or SIGINT stops accepting connections, answers the requests in flight, and
 exits 0.
 
@@ -109,6 +113,7 @@ Model URIs are resolved as by score (--tracking-uri, MLFLOW_TRACKING_URI, ...).
 			if o.CacheDir == "" {
 				o.CacheDir = os.Getenv("MLBATCH_CACHE_DIR")
 			}
+			o.Logger = serveLogger(cmd, e)
 			return runServe(cmd.Context(), o)
 		},
 	}
@@ -133,6 +138,25 @@ Model URIs are resolved as by score (--tracking-uri, MLFLOW_TRACKING_URI, ...).
 	f.BoolVar(&o.AccessLog, "access-log", true, "log one JSON record per request on stderr")
 	f.BoolVarP(&o.Verbose, "verbose", "v", false, "debug logs (how the model URI was resolved)")
 	return cmd
+}
+
+// serveLogger is the global logger, except that a server logs JSON records (one
+// a line, for log collectors) unless --log-format was chosen explicitly.
+func serveLogger(cmd *cobra.Command, e env) *slog.Logger {
+	if e.logs == nil {
+		return slog.New(slog.NewJSONHandler(e.stderr, nil))
+	}
+	if f := cmd.Flags().Lookup("log-format"); f != nil && f.Changed {
+		return e.logs.get()
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(e.logs.Level)); err != nil {
+		level = slog.LevelInfo
+	}
+	if f := cmd.Flags().Lookup("verbose"); f != nil && f.Value.String() == "true" {
+		level = min(level, slog.LevelDebug)
+	}
+	return slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: level}))
 }
 
 // parseSize reads a byte count with an optional decimal or binary unit.
@@ -200,11 +224,10 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	if err != nil {
 		return err
 	}
-	level := slog.LevelInfo
-	if o.Verbose {
-		level = slog.LevelDebug
+	logger := o.Logger
+	if logger == nil {
+		logger = slog.New(slog.NewJSONHandler(o.Stderr, nil))
 	}
-	logger := slog.New(slog.NewJSONHandler(o.Stderr, &slog.HandlerOptions{Level: level}))
 
 	ln, err := net.Listen("tcp", net.JoinHostPort(o.Host, strconv.Itoa(o.Port)))
 	if err != nil {
