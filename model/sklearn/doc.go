@@ -1,12 +1,36 @@
 // Package sklearn loads scikit-learn models logged with MLflow's sklearn flavor and
 // predicts with them in Go, giving the numbers scikit-learn gives.
 //
-// The pickle is decoded by the safe reader in model/pickle, which builds only the
-// classes this package allows; each one is turned into a Go estimator by the
-// constructor registered for it (see registry.go). Any other class fails closed
-// with an error that names it.
+// The model file is a pickle (serialization_format pickle or cloudpickle), decoded
+// by the safe reader in model/pickle, or a skops archive (serialization_format
+// skops; skops.go), whose typed nodes are mapped onto the same values. Either way
+// only the classes this package allows are built; each one is turned into a Go
+// estimator or transformer by the constructor registered for it (register and
+// registerTransformer in the estimator files). Any other class, and any Python
+// function (a FunctionTransformer's func, a callable column selector), fails
+// closed with an error that names it: nothing in the file ever runs.
 //
 // Estimators are immutable after load and safe for concurrent use. Inputs arrive as
 // Arrow arrays and are viewed as float64 columns (Dense); linear models work column
 // by column on those buffers.
+//
+// # Pipelines and mixed-type tables
+//
+// A Pipeline (pipeline.go) is a tableEstimator: it gets the batch as a table
+// (table.go) with pandas' semantics — numeric, boolean (0 and 1) and text columns,
+// nulls as NaN — and runs its steps on it: ColumnTransformer and FeatureUnion
+// (compose.go, pipeline.go), scalers, Normalizer, PolynomialFeatures,
+// KBinsDiscretizer and FunctionTransformer(func=None) (preprocessing.go),
+// SimpleImputer and MissingIndicator (impute.go), OneHotEncoder and OrdinalEncoder
+// (encoders.go), then hands the final estimator a Dense. Each step computes what
+// its transform computes in scikit-learn 1.2, reading the attributes of later
+// releases where they changed. Its model inputs (tablemodel.go) are the signature's
+// columns, else the first step's feature_names_in_, else positional; without a
+// signature each is typed by its first consumer: text for an encoder or imputer
+// fitted on strings, numbers for a scaler or the estimator, no type for columns
+// only passed along, and columns a ColumnTransformer drops are optional.
+//
+// Values scikit-learn refuses (an unseen category with handle_unknown='error', NaN
+// where an estimator takes none, text where numbers are needed) are
+// *mlerr.RowError values naming the row within the batch, the column and the value.
 package sklearn
