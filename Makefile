@@ -35,6 +35,7 @@ fixtures:
 	$(PYTHON) model/pickle/testdata/gen.py
 	$(PYTHON) testdata/lightgbm/gen.py
 	$(PYTHON) testdata/xgboost/gen.py
+	$(PYTHON) testdata/pipelines/gen.py
 
 fixtures-deps:
 	apt-get update
