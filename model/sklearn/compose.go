@@ -369,7 +369,6 @@ func (c *columnTransformer) namesOut(in []string) []string {
 
 func (c *columnTransformer) inputKinds(down kind) []kind {
 	kinds := make([]kind, c.nFeat)
-	set := make([]bool, c.nFeat)
 	for _, p := range c.parts {
 		pk := fill(len(p.idx), down)
 		if p.t != nil {
@@ -378,12 +377,7 @@ func (c *columnTransformer) inputKinds(down kind) []kind {
 			}
 		}
 		for k, j := range p.idx {
-			switch {
-			case !set[j]:
-				kinds[j], set[j] = pk[k], true
-			case kinds[j] != pk[k]:
-				kinds[j] = kindAny
-			}
+			kinds[j] = mergeKind(kinds[j], pk[k])
 		}
 	}
 	return kinds

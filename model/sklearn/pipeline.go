@@ -246,6 +246,18 @@ func collapse(kinds []kind) kind {
 	return kinds[0]
 }
 
+// mergeKind combines what two consumers of one column need: any defers to
+// the other, and numbers against text (or booleans) is any.
+func mergeKind(a, b kind) kind {
+	switch {
+	case a == kindAny:
+		return b
+	case b == kindAny, a == b:
+		return a
+	}
+	return kindAny
+}
+
 // featureUnion is sklearn.pipeline.FeatureUnion: every transformer sees the
 // whole input, and their outputs are concatenated (each times its weight).
 type featureUnion struct {
@@ -401,9 +413,7 @@ func (u *featureUnion) inputKinds(down kind) []kind {
 			return nil
 		}
 		for j := range kinds {
-			if kinds[j] != k[j] {
-				kinds[j] = kindAny
-			}
+			kinds[j] = mergeKind(kinds[j], k[j])
 		}
 	}
 	return kinds
