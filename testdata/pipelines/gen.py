@@ -234,7 +234,7 @@ def names_out(pipe):
         return None
 
 
-def add_case(name, pipe, X_fit, y, inputs, *, signature=False, fmts=("cloudpickle",), notes=""):
+def add_case(name, pipe, X_fit, y, inputs, *, signature=False, fmts=("cloudpickle",), notes="", sig_columns=None):
     """Fit pipe, save it in each format, write goldens for every input."""
     pipe.fit(X_fit, y)
     FITTED[name] = pipe
@@ -242,13 +242,14 @@ def add_case(name, pipe, X_fit, y, inputs, *, signature=False, fmts=("cloudpickl
     is_clf = hasattr(final, "classes_")
     sig = None
     if signature:
-        sig = signature_for(X_fit, "int64" if is_clf and np.asarray(final.classes_).dtype.kind in "iu" else "float64")
+        X_sig = X_fit if sig_columns is None else X_fit[sig_columns]
+        sig = signature_for(X_sig, "int64" if is_clf and np.asarray(final.classes_).dtype.kind in "iu" else "float64")
     for fmt in fmts:
         d = os.path.join(HERE, name if fmt == "cloudpickle" else name + "_" + fmt.replace("-", "_"))
         save_model(d, pipe, fmt, sig)
         for in_name, in_path in inputs:
             df = pd.read_csv(in_path)
-            X = df[X_fit.columns]
+            X = df[[c for c in X_fit.columns if c in df.columns]]
             outputs = []
             pred = pipe.predict(X)
             kind = "float64"
@@ -411,6 +412,27 @@ def main():
     ]), train[num + cat + ["is_active"]], churn, cust_all, signature=True,
         fmts=("cloudpickle", "skops"),
         notes="ColumnTransformer: mean imputer + StandardScaler, OneHotEncoder(ignore), bool passthrough; signature with string/long/double/boolean")
+
+    # 1b. A column the ColumnTransformer drops is optional: the second input has no
+    # customer_id; a signature listing the columns in another order.
+    no_id = write_input(test.drop(columns=["customer_id"]), "customers_no_id_input.csv")
+    add_case("customers_dropped_id_logreg", Pipeline([
+        ("prep", ColumnTransformer([
+            ("num", SimpleImputer(strategy="median"), ["age", "score"]),
+            ("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), ["city"]),
+        ], remainder="drop")),
+        ("clf", LogisticRegression(max_iter=2000)),
+    ]), train[["customer_id", "age", "city", "score"]], churn, [("input", cust_in), ("no_id", no_id)],
+        notes="remainder='drop' drops customer_id, which the input may lack")
+    add_case("customers_signature_reordered_logreg", Pipeline([
+        ("prep", ColumnTransformer([
+            ("num", SimpleImputer(), ["age", "income"]),
+            ("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), ["plan", "city"]),
+        ])),
+        ("clf", LogisticRegression(max_iter=2000)),
+    ]), train[["age", "income", "plan", "city"]], churn, cust, signature=True,
+        sig_columns=["city", "plan", "income", "age"],
+        notes="the signature lists the columns in another order than feature_names_in_")
 
     # 2. Trees over imputed, one-hot (drop='first') and boolean columns; names only.
     add_case("customers_ct_forest", Pipeline([
