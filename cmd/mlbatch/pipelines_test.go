@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -125,6 +126,33 @@ func TestScorePipelineErrors(t *testing.T) {
 					t.Errorf("left files behind: %v", entries)
 				}
 			})
+		}
+	}
+}
+
+// TestPipelineWorkersIdenticalBytes: a mixed-type Pipeline scored in 7-row
+// batches with 1, 2 and 8 workers writes identical files.
+func TestPipelineWorkersIdenticalBytes(t *testing.T) {
+	dir := t.TempDir()
+	mdl := filepath.Join(testdata, "pipelines", "customers_ct_logreg")
+	in := filepath.Join(testdata, "pipelines", "customers_unseen.csv")
+	for _, format := range []string{"csv", "parquet"} {
+		var first []byte
+		for _, w := range []string{"1", "2", "8"} {
+			out := filepath.Join(dir, "w"+w+"."+format)
+			code, stderr := cli(t, "score", "--model", mdl, "--in", in, "--out", out, "--batch-size", "7", "--workers", w, "--proba")
+			if code != 0 {
+				t.Fatalf("workers %s: exit %d: %s", w, code, stderr)
+			}
+			data, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if first == nil {
+				first = data
+			} else if !bytes.Equal(first, data) {
+				t.Errorf("%s output with %s workers differs from 1 worker", format, w)
+			}
 		}
 	}
 }
