@@ -58,8 +58,8 @@ type request struct {
 // type's format parameter ("pandas-split", "pandas-records") or empty. single says
 // the model takes exactly one input, so a flat list is that column (MLflow matches
 // a one-column schema with a list input).
-func decodeJSON(body []byte, orient string, single bool) (*request, error) {
-	root, err := parseJSON(body)
+func decodeJSON(body []byte, orient string, single bool, ar *arena) (*request, error) {
+	root, err := parseJSON(body, ar)
 	if err != nil {
 		return nil, invalidf("Ensure that input is a valid JSON formatted string. Error: '%v'", err)
 	}
@@ -70,7 +70,7 @@ func decodeJSON(body []byte, orient string, single bool) (*request, error) {
 		if orient == "pandas-split" {
 			return nil, invalidf("Dataframe split format must be a dictionary. Got list.")
 		}
-		f, err := recordsFrame(&root, fmtRecords)
+		f, err := recordsFrame(&root, fmtRecords, ar)
 		return &request{frame: f}, err
 	default:
 		return nil, invalidf("%s. Received unexpected input type '%s'.", requiredInputFormat, root.kindName())
@@ -94,7 +94,7 @@ func decodeJSON(body []byte, orient string, single bool) (*request, error) {
 			if orient == "pandas-records" {
 				return nil, invalidf("Dataframe records format must be a list of records. Got dictionary.")
 			}
-			req.frame, err = splitFrame(&root)
+			req.frame, err = splitFrame(&root, ar)
 			return req, err
 		}
 	}
@@ -109,16 +109,16 @@ func decodeJSON(body []byte, orient string, single bool) (*request, error) {
 		if data.k != kObject {
 			return nil, invalidf("Dataframe split format must be a dictionary. Got %s.", typeMessage(data))
 		}
-		req.frame, err = splitFrame(data)
+		req.frame, err = splitFrame(data, ar)
 	case fmtRecords:
 		if data.k != kArray {
 			return nil, invalidf("Dataframe records format must be a list of records. Got %s.", typeMessage(data))
 		}
-		req.frame, err = recordsFrame(data, fmtRecords)
+		req.frame, err = recordsFrame(data, fmtRecords, ar)
 	case fmtInstances:
-		req.frame, err = tensorFrame(data, fmtInstances, single)
+		req.frame, err = tensorFrame(data, fmtInstances, single, ar)
 	case fmtInputs:
-		req.frame, err = tensorFrame(data, fmtInputs, single)
+		req.frame, err = tensorFrame(data, fmtInputs, single, ar)
 	}
 	return req, err
 }
@@ -158,7 +158,7 @@ func pyRepr(s string) string {
 
 // splitFrame reads pandas' split orientation: "data" and optional "columns" and
 // "index" (ignored).
-func splitFrame(v *value) (*frame, error) {
+func splitFrame(v *value, ar *arena) (*frame, error) {
 	for _, k := range v.keys() {
 		if k != "columns" && k != "data" && k != "index" {
 			return nil, invalidf("Dataframe split format must have 'data' field and optionally 'columns' and 'index' fields. Got %s.", pySet(v.keys()))
@@ -185,7 +185,7 @@ func splitFrame(v *value) (*frame, error) {
 	if data.k != kArray {
 		return nil, invalidf("Provided dataframe_split field is not a valid dataframe representation in 'split' format. Error: 'data must be a list, got %s'", data.kindName())
 	}
-	f, err := rowsFrame(data.arr, names)
+	f, err := rowsFrame(data.arr, names, ar)
 	if err != nil {
 		return nil, invalidf("Provided dataframe_split field is not a valid dataframe representation in 'split' format. Error: '%v'", err)
 	}
@@ -212,7 +212,7 @@ func label(v *value) (string, error) {
 
 // rowsFrame builds a frame from a list of rows (lists), or of scalars (one column).
 // With names, a row may be shorter (the rest is missing) but not longer.
-func rowsFrame(rows []value, names []string) (*frame, error) {
+func rowsFrame(rows []value, names []string, ar *arena) (*frame, error) {
 	f := &frame{names: names, ncols: len(names), rows: len(rows)}
 	scalars := 0
 	for i := range rows {
@@ -238,13 +238,13 @@ func rowsFrame(rows []value, names []string) (*frame, error) {
 		if f.ncols != 1 {
 			return nil, fmt.Errorf("%d columns passed, passed data had 1 columns", f.ncols)
 		}
-		f.cells = make([]*value, len(rows))
+		f.cells = ar.cells(len(rows))
 		for i := range rows {
 			f.cells[i] = &rows[i]
 		}
 		return f, nil
 	}
-	f.cells = make([]*value, f.rows*f.ncols)
+	f.cells = ar.cells(f.rows * f.ncols)
 	for i := range rows {
 		r := rows[i].arr
 		if len(r) > f.ncols {
@@ -260,7 +260,7 @@ func rowsFrame(rows []value, names []string) (*frame, error) {
 // recordsFrame builds a frame from a list of records (dictionaries): the columns
 // are the keys in the order they first appear, and a key a record lacks is
 // missing there. A list of lists is rows without names, as pandas reads it.
-func recordsFrame(v *value, format string) (*frame, error) {
+func recordsFrame(v *value, format string, ar *arena) (*frame, error) {
 	dicts := 0
 	for i := range v.arr {
 		if v.arr[i].k == kObject {
@@ -268,7 +268,7 @@ func recordsFrame(v *value, format string) (*frame, error) {
 		}
 	}
 	if dicts == 0 {
-		f, err := rowsFrame(v.arr, nil)
+		f, err := rowsFrame(v.arr, nil, ar)
 		if err != nil {
 			return nil, invalidf("Provided %s field is not a valid dataframe representation in 'records' format. Error: '%v'", format, err)
 		}
@@ -288,7 +288,7 @@ func recordsFrame(v *value, format string) (*frame, error) {
 		}
 	}
 	f := &frame{names: names, ncols: len(names), rows: len(v.arr)}
-	f.cells = make([]*value, f.rows*f.ncols)
+	f.cells = ar.cells(f.rows * f.ncols)
 	for i := range v.arr {
 		obj := v.arr[i].obj
 		for k := range obj {
@@ -300,11 +300,11 @@ func recordsFrame(v *value, format string) (*frame, error) {
 
 // tensorFrame reads TF serving's "instances" (a list of rows or of records) and
 // "inputs" (the same, or a dictionary of columns).
-func tensorFrame(v *value, format string, single bool) (*frame, error) {
+func tensorFrame(v *value, format string, single bool, ar *arena) (*frame, error) {
 	switch v.k {
 	case kArray:
 		if len(v.arr) > 0 && v.arr[0].k == kObject {
-			f, err := recordsFrame(v, format)
+			f, err := recordsFrame(v, format, ar)
 			if err != nil {
 				return nil, err
 			}
@@ -317,7 +317,7 @@ func tensorFrame(v *value, format string, single bool) (*frame, error) {
 			}
 			return f, nil
 		}
-		f, err := rowsFrame(v.arr, nil)
+		f, err := rowsFrame(v.arr, nil, ar)
 		if err != nil {
 			return nil, invalidf("Failed to parse %s: %v", format, err)
 		}
@@ -330,13 +330,13 @@ func tensorFrame(v *value, format string, single bool) (*frame, error) {
 	case kObject:
 		// A dictionary of columns (MLflow casts either field's dictionary
 		// column by column).
-		return columnsFrame(v)
+		return columnsFrame(v, ar)
 	}
 	return nil, invalidf("Failed to parse %s: expected a list or a dictionary, got %s", format, v.kindName())
 }
 
 // columnsFrame reads {"col": [values...], ...}; all scalars make one row.
-func columnsFrame(v *value) (*frame, error) {
+func columnsFrame(v *value, ar *arena) (*frame, error) {
 	names := v.keys()
 	f := &frame{names: names, ncols: len(names)}
 	cols := make([]*value, len(names))
@@ -363,7 +363,7 @@ func columnsFrame(v *value) (*frame, error) {
 	case lists != len(cols):
 		return nil, invalidf("The inputs dictionary mixes lists and single values")
 	}
-	f.cells = make([]*value, f.rows*f.ncols)
+	f.cells = ar.cells(f.rows * f.ncols)
 	for j, c := range cols {
 		for i := range c.arr {
 			f.cells[i*f.ncols+j] = &c.arr[i]

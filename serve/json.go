@@ -100,6 +100,7 @@ type syntaxError struct {
 func (e *syntaxError) Error() string { return fmt.Sprintf("%s at offset %d", e.msg, e.off) }
 
 type parser struct {
+	ar    *arena
 	b     []byte
 	i     int
 	depth int
@@ -112,15 +113,15 @@ type parser struct {
 
 // parseJSON parses one JSON document that fills data (surrounding white space
 // allowed).
-func parseJSON(data []byte) (value, error) {
+func parseJSON(data []byte, ar *arena) (value, error) {
 	p := parsers.Get().(*parser)
 	defer func() {
-		p.b = nil
+		p.b, p.ar = nil, nil
 		if cap(p.elems) <= 1<<16 && cap(p.members) <= 1<<16 {
 			parsers.Put(p)
 		}
 	}()
-	p.b, p.i, p.depth = data, 0, 0
+	p.b, p.i, p.depth, p.ar = data, 0, 0, ar
 	p.elems, p.members = p.elems[:0], p.members[:0]
 	p.ws()
 	v, err := p.value()
@@ -228,7 +229,7 @@ func (p *parser) array() (value, error) {
 			p.i++
 		case ']':
 			p.i++
-			v.arr = make([]value, len(p.elems)-mark)
+			v.arr = p.ar.values(len(p.elems) - mark)
 			copy(v.arr, p.elems[mark:])
 			clear(p.elems[mark:])
 			p.elems = p.elems[:mark]
@@ -282,7 +283,7 @@ func (p *parser) object() (value, error) {
 			p.i++
 		case '}':
 			p.i++
-			v.obj = make([]member, len(p.members)-mark)
+			v.obj = p.ar.members(len(p.members) - mark)
 			copy(v.obj, p.members[mark:])
 			clear(p.members[mark:])
 			p.members = p.members[:mark]

@@ -32,7 +32,7 @@ func TestParseJSON(t *testing.T) {
 		{strings.Repeat("[", 100) + strings.Repeat("]", 100), true, ""},
 		{"\"\xff\"", false, ""},
 	} {
-		_, err := parseJSON([]byte(c.in))
+		_, err := parseJSON([]byte(c.in), nil)
 		if (err == nil) != c.ok {
 			t.Errorf("parseJSON(%.40q): err = %v, want ok=%v", c.in, err, c.ok)
 		}
@@ -40,7 +40,7 @@ func TestParseJSON(t *testing.T) {
 }
 
 func TestParseJSONKeepsOrderAndLiterals(t *testing.T) {
-	v, err := parseJSON([]byte(`{"z": 1, "a": 12345678901234567890, "m": 1e400, "s": "a\"b", "a": 3}`))
+	v, err := parseJSON([]byte(`{"z": 1, "a": 12345678901234567890, "m": 1e400, "s": "a\"b", "a": 3}`), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,18 +78,20 @@ func FuzzDecodeJSON(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		_, err := parseJSON(body)
+		_, err := parseJSON(body, nil)
 		if err != nil && json.Valid(body) {
 			t.Fatalf("valid JSON refused: %v", err)
 		}
 		for _, single := range []bool{false, true} {
-			req, err := decodeJSON(body, "", single)
+			ar := getArena()
+			req, err := decodeJSON(body, "", single, ar)
 			if err == nil && req.frame != nil {
 				f := req.frame
 				if len(f.cells) != f.rows*f.ncols {
 					t.Fatalf("frame %d x %d has %d cells", f.rows, f.ncols, len(f.cells))
 				}
 			}
+			ar.free()
 		}
 	})
 }

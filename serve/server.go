@@ -447,7 +447,9 @@ func (s *Server) invocations(w *recorder, r *http.Request) {
 		f, err = decodeCSV(buf.Bytes())
 	} else {
 		var req *request
-		req, err = decodeJSON(buf.Bytes(), orient, e.single)
+		ar := getArena()
+		defer ar.free() // after the answer: the frame lives in it
+		req, err = decodeJSON(buf.Bytes(), orient, e.single, ar)
 		if req != nil {
 			f, params = req.frame, req.params
 		}
