@@ -5,9 +5,11 @@
 #
 # Both serve the seed-style demo model (testdata/demo: a LinearRegression on the 10
 # diabetes columns, with a column signature) on loopback, and wrk sends the same
-# dataframe_split bodies: one row, then 100 rows. Reported per case: requests/s and
-# wrk's p50 and p99 latency; every case runs RUNS times and the median run (by
-# requests/s) is printed, then the ratios.
+# dataframe_split bodies: one row over CONNS connections, one row over one
+# connection (latency), and 100 rows over CONNS connections. Reported per case:
+# requests/s, wrk's p50 and p99 latency, and the server's CPU time per request
+# (from /proc; steadier than requests/s on a shared machine). Every case runs
+# RUNS times and the median run (by requests/s) is printed, then the ratios.
 #
 # Needs Debian's wrk, Flask, gunicorn, scikit-learn and pandas:
 #     apt-get install -y wrk python3-flask gunicorn python3-sklearn python3-pandas
@@ -67,10 +69,12 @@ f:close()
 EOF
 
 "$MLBATCH" serve --model "$MODEL" --host 127.0.0.1 --port "$PORT" 2>"$WORK/mlbatch.log" &
-PIDS="$PIDS $!"
+MPID=$!
+PIDS="$PIDS $MPID"
 MODEL_DIR="$ROOT/$MODEL" gunicorn --timeout 60 -w 1 -b "127.0.0.1:$BPORT" --chdir "$ROOT/bench" \
 	--log-level warning serve_baseline:app 2>"$WORK/baseline.log" &
-PIDS="$PIDS $!"
+GPID=$!
+PIDS="$PIDS $GPID"
 
 wait_ready() {
 	i=0
@@ -86,6 +90,7 @@ wait_ready() {
 }
 wait_ready "$PORT"
 wait_ready "$BPORT"
+BPID=$(pgrep -P "$GPID" | head -n 1) # gunicorn's worker: the one that scores
 
 # Both must answer the same predictions (to 1e-9 relative: BLAS may sum in
 # another order than mlbatch) before they are timed.
@@ -107,9 +112,16 @@ to_ms() {
 	echo "$1" | awk '/us$/{sub(/us$/,""); printf "%.3f", $0/1000; next} /ms$/{sub(/ms$/,""); printf "%.3f", $0; next} /s$/{sub(/s$/,""); printf "%.3f", $0*1000; next} {print $0}'
 }
 
-# run PORT BODY: one wrk run; prints "req/s p50ms p99ms".
+# cpu_ticks PID: user+system CPU time of a process, in clock ticks.
+cpu_ticks() {
+	awk '{print $14 + $15}' "/proc/$1/stat"
+}
+
+# run PORT BODY PID CONNS: one wrk run; prints "req/s p50ms p99ms cpu_us", cpu_us being
+# the server's CPU time per request (steadier than req/s on a shared machine).
 run() {
-	out=$(BODY="$WORK/$2.json" wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s "$WORK/post.lua" "http://127.0.0.1:$1/invocations")
+	t0=$(cpu_ticks "$3")
+	out=$(BODY="$WORK/$2.json" wrk -t"$THREADS" -c"$4" -d"$DURATION" --latency -s "$WORK/post.lua" "http://127.0.0.1:$1/invocations")
 	if echo "$out" | grep -q "Non-2xx"; then
 		echo "bench/serve.sh: non-2xx answers on port $1:" >&2
 		echo "$out" >&2
@@ -118,29 +130,35 @@ run() {
 	rps=$(echo "$out" | awk '/^Requests\/sec/{print $2}')
 	p50=$(to_ms "$(echo "$out" | awk '$1=="50%"{print $2}')")
 	p99=$(to_ms "$(echo "$out" | awk '$1=="99%"{print $2}')")
-	echo "$rps $p50 $p99"
+	t1=$(cpu_ticks "$3")
+	n=$(echo "$out" | awk '/requests in/{print $1}')
+	cpu=$(awk -v a="$t0" -v b="$t1" -v n="$n" -v hz="$(getconf CLK_TCK)" 'BEGIN{printf "%.0f", (b - a) / hz * 1e6 / n}')
+	echo "$rps $p50 $p99 $cpu"
 }
 
-# median PORT BODY: RUNS runs, the one with the median req/s.
+# median PORT BODY PID CONNS: RUNS runs, the one with the median req/s.
 median() {
 	: >"$WORK/runs"
 	i=0
 	while [ $i -lt "$RUNS" ]; do
-		run "$1" "$2" >>"$WORK/runs"
+		run "$1" "$2" "$3" "$4" >>"$WORK/runs"
 		i=$((i + 1))
 	done
 	sort -n "$WORK/runs" | awk -v n="$RUNS" 'NR==int((n+1)/2)'
 }
 
-echo "mlbatch serve vs MLflow-style Flask+pandas+sklearn (gunicorn, 1 worker); wrk -t$THREADS -c$CONNS -d$DURATION, median of $RUNS runs; $(nproc) CPUs"
-printf '%-10s %-9s %12s %10s %10s\n' case server "req/s" "p50 ms" "p99 ms"
-for body in row1 row100; do
-	set -- $(median "$PORT" "$body")
-	m_rps=$1 m_p50=$2 m_p99=$3
-	printf '%-10s %-9s %12s %10s %10s\n' "$body" mlbatch "$m_rps" "$m_p50" "$m_p99"
-	set -- $(median "$BPORT" "$body")
-	b_rps=$1 b_p50=$2 b_p99=$3
-	printf '%-10s %-9s %12s %10s %10s\n' "$body" baseline "$b_rps" "$b_p50" "$b_p99"
-	echo "$body: mlbatch/baseline req/s = $(awk -v a="$m_rps" -v b="$b_rps" 'BEGIN{printf "%.1fx", a/b}'), p99 $m_p99 ms vs $b_p99 ms" >>"$WORK/ratios"
+echo "mlbatch serve vs MLflow-style Flask+pandas+sklearn (gunicorn, 1 worker); wrk -t$THREADS -d$DURATION, median of $RUNS runs; $(nproc) CPUs"
+printf '%-14s %-9s %12s %10s %10s %14s\n' case server "req/s" "p50 ms" "p99 ms" "CPU us/req"
+for c in "row1 $CONNS" "row1 1" "row100 $CONNS"; do
+	set -- $c
+	body=$1 conns=$2
+	name="$body c=$conns"
+	set -- $(median "$PORT" "$body" "$MPID" "$conns")
+	m_rps=$1 m_p50=$2 m_p99=$3 m_cpu=$4
+	printf '%-14s %-9s %12s %10s %10s %14s\n' "$name" mlbatch "$m_rps" "$m_p50" "$m_p99" "$m_cpu"
+	set -- $(median "$BPORT" "$body" "$BPID" "$conns")
+	b_rps=$1 b_p50=$2 b_p99=$3 b_cpu=$4
+	printf '%-14s %-9s %12s %10s %10s %14s\n' "$name" baseline "$b_rps" "$b_p50" "$b_p99" "$b_cpu"
+	echo "$name: mlbatch/baseline req/s = $(awk -v a="$m_rps" -v b="$b_rps" 'BEGIN{printf "%.1fx", a/b}'), CPU per request $(awk -v a="$m_cpu" -v b="$b_cpu" 'BEGIN{printf "%.1fx", b/a}') less, p99 $m_p99 ms vs $b_p99 ms" >>"$WORK/ratios"
 done
 cat "$WORK/ratios"
