@@ -453,7 +453,7 @@ def main():
                                    encoded_missing_value=-2), cat + ["has_card"]),
         ], remainder="passthrough", verbose_feature_names_out=False)),
         ("hgb", HistGradientBoostingClassifier(max_iter=30, random_state=0)),
-    ]), train[num + cat + ["has_card"]], seg, cust_all,
+    ]), train[num + cat + ["has_card"]], seg, cust_all, fmts=("cloudpickle", "skops"),
         notes="OrdinalEncoder unknown_value=-1, encoded_missing_value=-2; HGB with NaN; verbose_feature_names_out=False")
 
     # 4. handle_unknown='error': scores the input, fails on the unseen file.
@@ -490,7 +490,7 @@ def main():
             ("num", SimpleImputer(), num),
         ])),
         ("gb", GradientBoostingClassifier(n_estimators=20, max_depth=3, random_state=0)),
-    ]), train[num + cat], churn, cust_all,
+    ]), train[num + cat], churn, cust_all, fmts=("cloudpickle", "skops"),
         notes="min_frequency=30 with handle_unknown='infrequent_if_exist'")
 
     # 6. max_categories, drop='if_binary', sparse one-hot output (sparse_threshold=1).
@@ -601,7 +601,8 @@ def main():
         ])),
         ("validate", FunctionTransformer(validate=True)),
         ("gbr", GradientBoostingRegressor(n_estimators=30, random_state=0)),
-    ]), Xs, spend, cust, notes="'passthrough' and None steps, nested Pipelines, FeatureUnion weights, FunctionTransformer()")
+    ]), Xs, spend, cust, fmts=("cloudpickle", "skops"),
+        notes="'passthrough' and None steps, nested Pipelines, FeatureUnion weights, FunctionTransformer()")
 
     # 14. Column selection by index, mask and slice; remainder as an estimator;
     # transformer_weights; fitted on a numpy array (positional inputs).
