@@ -82,7 +82,8 @@ func TestProgressBarTTY(t *testing.T) {
 	in := bigInput(t, dir, 400000)
 	sock := filepath.Join(dir, "tmux.sock")
 	out := filepath.Join(dir, "p.parquet")
-	model, _ := filepath.Abs(filepath.Join(testdata, "models", "linreg"))
+	// A forest, so the run lasts long enough (seconds) for the bar to be seen.
+	model, _ := filepath.Abs(filepath.Join(testdata, "models", "rf_reg_diabetes"))
 	script := filepath.Join(dir, "run.sh")
 	if err := os.WriteFile(script, []byte("#!/bin/sh\n"+bin+" score --model "+model+" --in "+in+" --out "+out+
 		" --batch-size 1000 --workers 1 --keep=\necho EXIT=$?\nsleep 60\n"), 0o755); err != nil {
