@@ -18,9 +18,16 @@
 //     fails is scored again request by request so one bad request fails alone.
 //   - Response numbers are written as Python's json.dumps writes them (repr
 //     floats: shortest round-trip text), so every float64 parses back exactly.
-//   - Arrays are allocated from Options.Mem and all released before a handler
-//     returns; the model is shared by all requests (model.Model is safe for
+//   - Feature and prediction arrays are allocated from Options.Mem (float64
+//     features from Go memory) and all released before a handler returns; a JSON
+//     body is parsed into a pooled arena that is reused once the request is
+//     answered. The model is shared by all requests (model.Model is safe for
 //     concurrent use).
+//   - A request with no rows is answered with an empty list, where
+//     scikit-learn would refuse it.
+//   - Where MLflow's pandas casts would silently change a value (1.5 into a long
+//     column becomes 1, "1.5" or true into a double column is converted), the
+//     request is refused with the column, row and value instead.
 //   - At most Options.MaxConcurrency scoring requests are handled at once; the
 //     rest get 503 with Retry-After at once, never a queue of unbounded size.
 //   - Serve shuts down gracefully when its context is cancelled: it stops
