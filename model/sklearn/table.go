@@ -12,6 +12,7 @@ import (
 
 	"github.com/mlbatch/mlbatch/internal/mlerr"
 	"github.com/mlbatch/mlbatch/model"
+	"github.com/mlbatch/mlbatch/model/labels"
 	"github.com/mlbatch/mlbatch/model/pickle"
 )
 
@@ -588,27 +589,8 @@ func arrayValues(v any, what string) (vals []value, names []string, err error) {
 	return vals, names, nil
 }
 
-// pyReprFloat formats a float as Python's repr() does: the shortest string that
-// round-trips, with ".0" on integral values and exponent notation outside
-// [1e-4, 1e16).
-func pyReprFloat(x float64) string {
-	switch {
-	case math.IsNaN(x):
-		return "nan"
-	case math.IsInf(x, 1):
-		return "inf"
-	case math.IsInf(x, -1):
-		return "-inf"
-	}
-	if a := math.Abs(x); x != 0 && (a < 1e-4 || a >= 1e16) {
-		return strconv.FormatFloat(x, 'e', -1, 64)
-	}
-	s := strconv.FormatFloat(x, 'f', -1, 64)
-	if !strings.Contains(s, ".") {
-		s += ".0"
-	}
-	return s
-}
+// pyReprFloat formats a float as Python's repr() does (see labels.PyFloatStr).
+func pyReprFloat(x float64) string { return labels.PyFloatStr(x) }
 
 func pyReprBool(b bool) string {
 	if b {
