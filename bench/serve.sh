@@ -16,7 +16,10 @@
 #
 # Knobs (environment): DURATION (wrk -d, default 10s), CONNS (wrk -c, default 8),
 # THREADS (wrk -t, default 1), RUNS (default 3), PORT (default 18080; the
-# baseline takes PORT+1), MLBATCH (a built binary; default: build bin/mlbatch).
+# baseline takes PORT+1), MLBATCH (a built binary; default: build one), PIN=1
+# (servers on CPU 0 and wrk on CPU 1, so that the load generator does not
+# compete with the server for a core: the latency tail then shows the server's,
+# not the scheduler's; mlbatch then runs with GOMAXPROCS=1).
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -68,10 +71,15 @@ wrk.body = f:read("*a")
 f:close()
 EOF
 
-"$MLBATCH" serve --model "$MODEL" --host 127.0.0.1 --port "$PORT" 2>"$WORK/mlbatch.log" &
+SRV="" LOAD="" GMP=""
+if [ "${PIN:-0}" = 1 ]; then
+	SRV="taskset -c 0" LOAD="taskset -c 1" GMP="GOMAXPROCS=1"
+fi
+
+env $GMP $SRV "$MLBATCH" serve --model "$MODEL" --host 127.0.0.1 --port "$PORT" 2>"$WORK/mlbatch.log" &
 MPID=$!
 PIDS="$PIDS $MPID"
-MODEL_DIR="$ROOT/$MODEL" gunicorn --timeout 60 -w 1 -b "127.0.0.1:$BPORT" --chdir "$ROOT/bench" \
+MODEL_DIR="$ROOT/$MODEL" $SRV gunicorn --timeout 60 -w 1 -b "127.0.0.1:$BPORT" --chdir "$ROOT/bench" \
 	--log-level warning serve_baseline:app 2>"$WORK/baseline.log" &
 GPID=$!
 PIDS="$PIDS $GPID"
@@ -121,7 +129,7 @@ cpu_ticks() {
 # the server's CPU time per request (steadier than req/s on a shared machine).
 run() {
 	t0=$(cpu_ticks "$3")
-	out=$(BODY="$WORK/$2.json" wrk -t"$THREADS" -c"$4" -d"$DURATION" --latency -s "$WORK/post.lua" "http://127.0.0.1:$1/invocations")
+	out=$(BODY="$WORK/$2.json" $LOAD wrk -t"$THREADS" -c"$4" -d"$DURATION" --latency -s "$WORK/post.lua" "http://127.0.0.1:$1/invocations")
 	if echo "$out" | grep -q "Non-2xx"; then
 		echo "bench/serve.sh: non-2xx answers on port $1:" >&2
 		echo "$out" >&2
@@ -147,7 +155,9 @@ median() {
 	sort -n "$WORK/runs" | awk -v n="$RUNS" 'NR==int((n+1)/2)'
 }
 
-echo "mlbatch serve vs MLflow-style Flask+pandas+sklearn (gunicorn, 1 worker); wrk -t$THREADS -d$DURATION, median of $RUNS runs; $(nproc) CPUs"
+pinned=""
+if [ "${PIN:-0}" = 1 ]; then pinned=", servers pinned to CPU 0 and wrk to CPU 1"; fi
+echo "mlbatch serve vs MLflow-style Flask+pandas+sklearn (gunicorn, 1 worker); wrk -t$THREADS -d$DURATION, median of $RUNS runs; $(nproc) CPUs$pinned"
 printf '%-14s %-9s %12s %10s %10s %14s\n' case server "req/s" "p50 ms" "p99 ms" "CPU us/req"
 for c in "row1 $CONNS" "row1 1" "row100 $CONNS"; do
 	set -- $c
