@@ -97,24 +97,30 @@ func (e *linearRegressor) regress(X *Dense) ([]float64, error) {
 	if err := checkFinite(X, shortName(e.class)); err != nil {
 		return nil, err
 	}
-	T := len(e.coef)
+	return linearMatrix(X, e.coef, e.intercept), nil
+}
+
+// linearMatrix is X @ coef.T + intercept as a row-major rows x len(coef) matrix
+// (one column: the scores themselves).
+func linearMatrix(X *Dense, coef [][]float64, intercept []float64) []float64 {
+	T := len(coef)
 	acc := make([]float64, X.Rows)
 	out := acc
 	if T > 1 {
 		out = make([]float64, X.Rows*T)
 	}
-	for t, coef := range e.coef {
+	for t, c := range coef {
 		if t > 0 {
 			clear(acc)
 		}
-		linearScores(acc, X, coef, e.intercept[t])
+		linearScores(acc, X, c, intercept[t])
 		if T > 1 {
 			for i, v := range acc {
 				out[i*T+t] = v
 			}
 		}
 	}
-	return out, nil
+	return out
 }
 
 // linearScores sets acc[i] = X[i,:] @ coef + intercept, accumulating column by

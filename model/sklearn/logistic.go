@@ -107,24 +107,7 @@ func (e *logistic) decision(X *Dense) ([]float64, error) {
 	if err := checkFinite(X, "LogisticRegression"); err != nil {
 		return nil, err
 	}
-	R := len(e.coef)
-	acc := make([]float64, X.Rows)
-	out := acc
-	if R > 1 {
-		out = make([]float64, X.Rows*R)
-	}
-	for k, coef := range e.coef {
-		if k > 0 {
-			clear(acc)
-		}
-		linearScores(acc, X, coef, e.intercept[k])
-		if R > 1 {
-			for i, v := range acc {
-				out[i*R+k] = v
-			}
-		}
-	}
-	return out, nil
+	return linearMatrix(X, e.coef, e.intercept), nil
 }
 
 // Predict: labels from the decision function (binary: score > 0; multiclass:
