@@ -44,13 +44,18 @@ fixtures-deps:
 # Go micro-benchmarks, then the side-by-side harness (bench/run.sh: generates
 # bench/out/ on first use, needs Debian's Python stack, node and npm; writes
 # bench/RESULTS.md). Not part of `make test`.
-bench: bench-go bench-peers
+bench: bench-go bench-peers bench-serve
 
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 bench-peers:
 	bench/run.sh $(BENCH_ARGS)
+
+# mlbatch serve against an MLflow-style Flask server, with wrk on loopback
+# (needs: apt-get install -y wrk python3-flask gunicorn).
+bench-serve:
+	bench/serve.sh
 
 clean:
 	rm -rf bin
