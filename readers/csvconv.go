@@ -79,8 +79,11 @@ func (r *rawRows) cell(i, j int) []byte {
 	return r.data[s:r.ends[k]]
 }
 
-// isNA reports whether a cell is one of pandas.read_csv's default missing-value
-// markers (keep_default_na=True); the empty cell is checked by the callers.
+// IsNA reports whether a cell is one of pandas.read_csv's default missing-value
+// markers (keep_default_na=True); the empty cell is checked by the callers. The
+// server's CSV and JSON bodies use the same rule.
+func IsNA(c []byte) bool { return isNA(c) }
+
 func isNA(c []byte) bool {
 	if len(c) < 2 || len(c) > 8 {
 		return false
@@ -93,7 +96,9 @@ func isNA(c []byte) bool {
 	return false
 }
 
-// trimSpace drops the spaces and tabs around a number, which pandas ignores.
+// TrimSpace drops the spaces and tabs around a number, which pandas ignores.
+func TrimSpace(c []byte) []byte { return trimSpace(c) }
+
 func trimSpace(c []byte) []byte {
 	for len(c) > 0 && (c[0] == ' ' || c[0] == '\t') {
 		c = c[1:]

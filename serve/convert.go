@@ -13,6 +13,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/mlbatch/mlbatch/readers"
 )
 
 // Column conversion: a frame column becomes one Arrow array of the type the model
@@ -49,31 +51,11 @@ func (e *cellError) Error() string {
 	return fmt.Sprintf("row %d: value %s: %s", e.row+1, e.val, e.msg)
 }
 
-// isNAText reports pandas.read_csv's default missing-value markers.
-func isNAText(c []byte) bool {
-	if len(c) == 0 {
-		return true
-	}
-	if len(c) > 8 {
-		return false
-	}
-	switch string(c) {
-	case "NA", "N/A", "n/a", "NULL", "null", "NaN", "-NaN", "nan", "-nan", "None",
-		"<NA>", "#NA", "#N/A", "#N/A N/A", "-1.#IND", "1.#IND", "-1.#QNAN", "1.#QNAN":
-		return true
-	}
-	return false
-}
+// isNAText reports pandas.read_csv's default missing-value markers, the empty
+// cell included (the CSV reader's rule).
+func isNAText(c []byte) bool { return len(c) == 0 || readers.IsNA(c) }
 
-func trimText(c []byte) []byte {
-	for len(c) > 0 && (c[0] == ' ' || c[0] == '\t') {
-		c = c[1:]
-	}
-	for len(c) > 0 && (c[len(c)-1] == ' ' || c[len(c)-1] == '\t') {
-		c = c[:len(c)-1]
-	}
-	return c
-}
+func trimText(c []byte) []byte { return readers.TrimSpace(c) }
 
 // bstr views b as a string without copying; the string must not outlive b's use.
 func bstr(b []byte) string {
