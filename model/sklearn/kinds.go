@@ -36,6 +36,26 @@ type probClassifier interface {
 	predictProba(X *Dense) ([]float64, error) // rows x len(classes), row-major
 }
 
+// labelClassifier is a single-output classifier whose predict is not (or not
+// only) argmax of predict_proba: SVC without probability, LinearSVC,
+// NearestCentroid, KMeans-like predictors. predictIndex returns, per row, the
+// index into labelsOf() of the predicted class. Meta-estimators (voting,
+// stacking, one-vs-rest, bagging) call it on their members.
+type labelClassifier interface {
+	Estimator
+	labelsOf() *classes
+	predictIndex(X *Dense) ([]int, error)
+}
+
+// decider is a classifier with a decision_function. It returns rows x cols
+// scores, row-major; cols is 1 for a binary problem (the score of classes_[1]),
+// else len(classes_), as scikit-learn's decision_function shapes them.
+type decider interface {
+	Estimator
+	labelsOf() *classes
+	decisionFunction(X *Dense) (scores []float64, cols int, err error)
+}
+
 // regressorOutputs and regressorPredict implement Estimator for a regressor.
 func regressorOutputs(r regressor) []model.Column {
 	n, multi := r.targets()
