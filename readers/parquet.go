@@ -32,7 +32,7 @@ const parquetStreamBuffer = 1 << 20
 type parquetReader struct {
 	name string
 	opts Options
-	f    *os.File
+	f    File
 	pf   *file.Reader
 	fr   *pqarrow.FileReader
 
@@ -53,9 +53,30 @@ func openParquet(path string, opts Options) (Reader, error) {
 	if err != nil {
 		return nil, mlerr.Wrap(mlerr.IO, err)
 	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, mlerr.Wrap(mlerr.IO, err)
+	}
+	r, err := openParquetFile(path, osFile{f, st.Size()}, opts)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+type osFile struct {
+	*os.File
+	size int64
+}
+
+func (f osFile) Size() int64 { return f.size }
+
+// openParquetFile reads the footer of f; on failure the caller closes f.
+func openParquetFile(path string, f File, opts Options) (Reader, error) {
 	r := &parquetReader{name: path, opts: opts, f: f}
 	if err := r.open(); err != nil {
-		f.Close()
 		return nil, err
 	}
 	return r, nil
@@ -78,11 +99,8 @@ func (r *parquetReader) guard(fn func() error) (err error) {
 
 func (r *parquetReader) open() error {
 	return r.guard(func() error {
-		st, err := r.f.Stat()
-		if err != nil {
-			return mlerr.Wrap(mlerr.IO, err)
-		}
-		if st.Size() == 0 {
+		size := r.f.Size()
+		if size == 0 {
 			return r.corrupt(errors.New("empty file"))
 		}
 		// A Parquet file starts and ends with the magic "PAR1"; arrow-go checks only
@@ -96,12 +114,12 @@ func (r *parquetReader) open() error {
 		props := parquet.NewReaderProperties(memory.NewGoAllocator())
 		props.BufferedStreamEnabled = true
 		props.BufferSize = parquetStreamBuffer
-		pf, err := file.NewParquetReader(r.f, file.WithReadProps(props))
+		pf, err := file.NewParquetReader(io.NewSectionReader(r.f, 0, size), file.WithReadProps(props))
 		if err != nil {
 			return r.corrupt(err)
 		}
 		r.pf = pf
-		if err := checkFooter(pf, st.Size()); err != nil {
+		if err := checkFooter(pf, size); err != nil {
 			return r.corrupt(err)
 		}
 		if kv := pf.MetaData().KeyValueMetadata(); kv != nil {

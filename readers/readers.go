@@ -2,6 +2,7 @@ package readers
 
 import (
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 
@@ -84,6 +85,50 @@ func Open(path string, opts Options) (Reader, error) {
 		return openParquet(path, opts)
 	}
 	return nil, mlerr.Errorf(mlerr.Usage, "unknown input format %q: use csv or parquet", opts.Format)
+}
+
+// File is an open input file: streaming reads (CSV), ranged reads (the Parquet
+// footer and row groups) and its size. dataset.File satisfies it.
+type File interface {
+	io.Reader
+	io.ReaderAt
+	io.Closer
+	Size() int64
+}
+
+// OpenFile is Open for a file already opened (from the local disk or an object
+// store); name is used for the format (when opts.Format is empty) and in error
+// messages. The Reader closes f; when OpenFile fails it closes f itself.
+func OpenFile(name string, f File, opts Options) (Reader, error) {
+	format := strings.ToLower(opts.Format)
+	if format == "" {
+		ff, err := FormatOf(name)
+		if err != nil {
+			f.Close()
+			return nil, mlerr.Wrap(mlerr.Usage, err)
+		}
+		format = ff
+	}
+	opts = opts.withDefaults(name)
+	if err := opts.check(); err != nil {
+		f.Close()
+		return nil, err
+	}
+	var r Reader
+	var err error
+	switch format {
+	case "csv", "tsv":
+		r, err = newCSVReader(name, f, f, opts)
+	case "parquet":
+		r, err = openParquetFile(name, f, opts)
+	default:
+		err = mlerr.Errorf(mlerr.Usage, "unknown input format %q: use csv or parquet", opts.Format)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return r, nil
 }
 
 func (o Options) withDefaults(path string) Options {

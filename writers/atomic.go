@@ -13,10 +13,13 @@ import (
 	"github.com/mlbatch/mlbatch/internal/mlerr"
 )
 
-// atomicFile is a temporary file beside the destination that becomes the
-// destination on commit: write, fsync, rename (or link when overwriting is not
-// allowed, so a file that appeared meanwhile is never clobbered), fsync the directory.
-type atomicFile struct {
+// AtomicFile is a temporary file beside the destination that becomes the
+// destination on Commit: write, fsync, rename (or link when overwriting is not
+// allowed, so a file that appeared meanwhile is never clobbered), fsync the
+// directory. It is the local commit every mlbatch output goes through: the
+// writers here and the dataset package's local file system. Exactly one of
+// Commit and Abort must be called; Abort after either is a no-op.
+type AtomicFile struct {
 	dst, tmp  string
 	f         *os.File
 	overwrite bool
@@ -25,7 +28,11 @@ type atomicFile struct {
 
 func ioErr(format string, args ...any) error { return mlerr.Errorf(mlerr.IO, format, args...) }
 
-func createAtomic(dst string, overwrite bool) (*atomicFile, error) {
+// CreateAtomic checks the destination and opens a temporary file
+// .<name>.mlbatch-tmp-<random> beside it. The destination's directory must exist.
+// An existing destination is an mlerr.IO error unless overwrite (then the file is
+// replaced on Commit, keeping its permissions); every failure is an mlerr.IO error.
+func CreateAtomic(dst string, overwrite bool) (*AtomicFile, error) {
 	dir := filepath.Dir(dst)
 	st, err := os.Stat(dir)
 	if err != nil {
@@ -53,15 +60,29 @@ func createAtomic(dst string, overwrite bool) (*atomicFile, error) {
 	if err != nil {
 		return nil, mlerr.Wrap(mlerr.IO, fmt.Errorf("%s: %w", dst, err))
 	}
-	return &atomicFile{dst: dst, tmp: f.Name(), f: f, overwrite: overwrite, mode: mode}, nil
+	return &AtomicFile{dst: dst, tmp: f.Name(), f: f, overwrite: overwrite, mode: mode}, nil
 }
 
-// commit makes the temporary file the destination. On failure the temporary file
-// is removed.
-func (a *atomicFile) commit() (err error) {
+// Name is the destination.
+func (a *AtomicFile) Name() string { return a.dst }
+
+// Write writes to the temporary file.
+func (a *AtomicFile) Write(p []byte) (int, error) {
+	if a.f == nil {
+		return 0, ioErr("%s: write after commit or abort", a.dst)
+	}
+	return a.f.Write(p)
+}
+
+// Commit makes the temporary file the destination. On failure the temporary file
+// is removed. A second Commit is an error.
+func (a *AtomicFile) Commit() (err error) {
+	if a.f == nil {
+		return ioErr("%s: commit after commit or abort", a.dst)
+	}
 	defer func() {
 		if err != nil {
-			a.abort()
+			a.Abort()
 		}
 	}()
 	if err := a.f.Chmod(a.mode); err != nil {
@@ -118,8 +139,9 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// abort removes the temporary file; it is safe to call more than once.
-func (a *atomicFile) abort() error {
+// Abort removes the temporary file; it is safe to call more than once and after
+// Commit (then it does nothing).
+func (a *AtomicFile) Abort() error {
 	if a.f != nil {
 		a.f.Close()
 		a.f = nil
@@ -154,7 +176,7 @@ const (
 type fileWriter struct {
 	name   string
 	schema *arrow.Schema
-	af     *atomicFile
+	af     Part
 	enc    encoder
 	state  writerState
 	err    error // first write error; Commit refuses to publish after one
@@ -201,7 +223,7 @@ func (w *fileWriter) Commit() error {
 		w.Abort()
 		return w.wrap(err)
 	}
-	if err := w.af.commit(); err != nil {
+	if err := w.af.Commit(); err != nil {
 		w.state = stateAborted
 		return err
 	}
@@ -216,7 +238,7 @@ func (w *fileWriter) Abort() error {
 	}
 	w.state = stateAborted
 	w.enc.discard()
-	return w.af.abort()
+	return w.af.Abort()
 }
 
 func sameFields(a, b *arrow.Schema) bool {

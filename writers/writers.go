@@ -42,11 +42,57 @@ type Options struct {
 	Metadata map[string]string
 }
 
+// Part is a destination that becomes visible only on Commit: an *AtomicFile on the
+// local disk, or an object store upload (dataset.Part has the same methods).
+type Part interface {
+	io.Writer
+	// Commit makes everything written visible under the final name.
+	Commit() error
+	// Abort discards everything written; it is a no-op after Commit or Abort.
+	Abort() error
+}
+
 // Create checks the destination and opens a temporary file beside it; the format
 // comes from opts.Format or else from the extension. The destination's directory must
 // exist. An existing destination is an mlerr.IO error unless opts.Overwrite; a bad
 // format or compression name is an mlerr.Usage error.
 func Create(path string, schema *arrow.Schema, opts Options) (Writer, error) {
+	enc, err := encoderFor(path, schema, &opts)
+	if err != nil {
+		return nil, err
+	}
+	af, err := CreateAtomic(path, opts.Overwrite)
+	if err != nil {
+		return nil, err
+	}
+	return newFileWriter(af, path, schema, enc)
+}
+
+// CreateOn writes to part, an already opened destination (opts.Overwrite is then
+// the part's business); name is used for the format (when opts.Format is empty)
+// and in error messages. The Writer's Commit commits the part, Abort aborts it;
+// when CreateOn fails it aborts the part itself.
+func CreateOn(part Part, name string, schema *arrow.Schema, opts Options) (Writer, error) {
+	enc, err := encoderFor(name, schema, &opts)
+	if err != nil {
+		part.Abort()
+		return nil, err
+	}
+	return newFileWriter(part, name, schema, enc)
+}
+
+func newFileWriter(part Part, name string, schema *arrow.Schema, newEnc func(io.Writer) (encoder, error)) (Writer, error) {
+	enc, err := newEnc(part)
+	if err != nil {
+		part.Abort()
+		return nil, mlerr.Wrap(mlerr.IO, fmt.Errorf("%s: %w", name, err))
+	}
+	return &fileWriter{name: name, schema: schema, af: part, enc: enc}, nil
+}
+
+// encoderFor checks the format and compression and returns the encoder's constructor.
+func encoderFor(path string, schema *arrow.Schema, o *Options) (func(io.Writer) (encoder, error), error) {
+	opts := *o
 	format := strings.ToLower(opts.Format)
 	if format == "" {
 		f, err := FormatOf(path)
@@ -64,33 +110,21 @@ func Create(path string, schema *arrow.Schema, opts Options) (Writer, error) {
 			opts.Delimiter = '\t'
 		}
 	}
-	var newEnc func(io.Writer) (encoder, error)
 	switch format {
 	case "csv", "tsv":
 		switch opts.Delimiter {
 		case '"', '\r', '\n':
 			return nil, mlerr.Errorf(mlerr.Usage, "invalid CSV delimiter %q", opts.Delimiter)
 		}
-		newEnc = func(w io.Writer) (encoder, error) { return newCSVEncoder(w, schema, opts.Delimiter), nil }
+		return func(w io.Writer) (encoder, error) { return newCSVEncoder(w, schema, opts.Delimiter), nil }, nil
 	case "parquet":
 		codec, err := parseCompression(opts.Compression)
 		if err != nil {
 			return nil, err
 		}
-		newEnc = func(w io.Writer) (encoder, error) { return newParquetEncoder(w, schema, codec, opts) }
-	default:
-		return nil, mlerr.Errorf(mlerr.Usage, "unknown output format %q: use csv or parquet", opts.Format)
+		return func(w io.Writer) (encoder, error) { return newParquetEncoder(w, schema, codec, opts) }, nil
 	}
-	af, err := createAtomic(path, opts.Overwrite)
-	if err != nil {
-		return nil, err
-	}
-	enc, err := newEnc(af.f)
-	if err != nil {
-		af.abort()
-		return nil, mlerr.Wrap(mlerr.IO, fmt.Errorf("%s: %w", path, err))
-	}
-	return &fileWriter{name: path, schema: schema, af: af, enc: enc}, nil
+	return nil, mlerr.Errorf(mlerr.Usage, "unknown output format %q: use csv or parquet", opts.Format)
 }
 
 // FormatOf infers a format name from a path's extension.
