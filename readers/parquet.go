@@ -184,6 +184,9 @@ func checkFooter(pf *file.Reader, size int64) error {
 func (r *parquetReader) Name() string          { return r.name }
 func (r *parquetReader) Schema() *arrow.Schema { return r.schema }
 
+// TotalRows is the row count the footer promises (RowCounter).
+func (r *parquetReader) TotalRows() int64 { return r.total }
+
 func (r *parquetReader) Project(columns []string) error {
 	if r.started {
 		return mlerr.Errorf(mlerr.Internal, "%s: Project called after Next", r.name)

@@ -28,6 +28,12 @@ type Reader interface {
 	Close() error
 }
 
+// RowCounter is implemented by readers that know the file's row count before
+// reading any data (Parquet, from its footer).
+type RowCounter interface {
+	TotalRows() int64
+}
+
 // Options control how a file is read.
 type Options struct {
 	// Format is "csv" or "parquet"; empty means infer from the file extension.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/mlbatch/mlbatch/internal/mlerr"
 	"github.com/mlbatch/mlbatch/model"
+	"github.com/mlbatch/mlbatch/model/pickle"
 )
 
 // inspectOptions holds the flags of `mlbatch inspect`.
@@ -281,4 +283,15 @@ func runInspectOutput(o *inspectOptions) error {
 	tw.Flush()
 	_, err = io.WriteString(o.Stdout, b.String())
 	return err
+}
+
+// withInspectHint adds to a model load error caused by a class or function
+// mlbatch does not rebuild a pointer to inspect, which shows the whole model
+// with every class marked supported or not. The error keeps its kind (model).
+func withInspectHint(err error, uri string) error {
+	var u *pickle.UnsupportedError
+	if !errors.As(err, &u) && !strings.Contains(err.Error(), "cannot run arbitrary Python code") {
+		return err
+	}
+	return mlerr.Wrap(mlerr.Model, fmt.Errorf("%w; run \"mlbatch inspect %s\" to see where it sits in the model and which of its classes mlbatch supports", err, uri))
 }

@@ -49,6 +49,7 @@ type scoreOptions struct {
 	SummaryJSON   string
 	Progress      string
 	ProgressEvery time.Duration
+	DryRun        bool
 
 	// summary is filled in as the run goes (nil until the run starts).
 	summary *runSummary
@@ -80,6 +81,10 @@ const scoreExamples = `  # Score a model logged in the local ./mlruns store by r
 
   # A model folder, keeping only the id column next to the prediction
   mlbatch score --model ./model --in data.csv --out preds.parquet --keep id
+
+  # Check the model and the input's schema and print the plan, writing nothing
+  mlbatch score --model testdata/pipelines/titanic_logreg \
+      --in testdata/pipelines/titanic_input.csv --out /tmp/titanic.parquet --dry-run
 
   # The committed demo
   mlbatch score --tracking-uri testdata/demo/mlruns \
@@ -126,6 +131,9 @@ killed or interrupted run leaves nothing under the final name.
 			if o.CacheDir == "" {
 				o.CacheDir = os.Getenv("MLBATCH_CACHE_DIR")
 			}
+			if o.DryRun {
+				return runDryRun(cmd.Context(), o, e.stdout) // writes no file, --summary-json included
+			}
 			err := runScore(cmd.Context(), o)
 			if o.SummaryJSON != "" && o.summary != nil {
 				if o.summary.setError(err); err != nil {
@@ -160,6 +168,7 @@ killed or interrupted run leaves nothing under the final name.
 	f.StringVar(&o.Progress, "progress", progressAuto, "progress on stderr: auto (a bar on a terminal, else JSON lines), bar, json or none")
 	f.DurationVar(&o.ProgressEvery, "progress-interval", 10*time.Second, "time between two JSON progress lines")
 	f.StringVar(&o.SummaryJSON, "summary-json", "", "also write the run summary (counts, timings, model, prediction statistics) as JSON to this file, atomically; written for failed runs too")
+	f.BoolVar(&o.DryRun, "dry-run", false, "check the flags, the model and the input's schema (Parquet footer, CSV header and first batch), print the plan and stop: no output, rejects or --summary-json file is written; the exit code is the one the real run would fail with")
 	f.BoolVarP(&o.Verbose, "verbose", "v", false, "print debug notes (how the model URI was resolved)")
 	return cmd
 }
@@ -311,7 +320,7 @@ func runScore(ctx context.Context, o *scoreOptions) error {
 		Warn:  func(msg string) { o.warnf("%s", msg) },
 	})
 	if err != nil {
-		return err
+		return withInspectHint(err, o.Model)
 	}
 	sum.Model.Flavor, sum.Model.Estimator = m.Info().Flavor, m.Info().Estimator
 	sum.Model.RunID, sum.Model.ModelUUID, sum.Model.ModelID = mm.RunID, mm.ModelUUID, mm.ModelID
