@@ -36,6 +36,7 @@ fixtures:
 	$(PYTHON) testdata/lightgbm/gen.py
 	$(PYTHON) testdata/xgboost/gen.py
 	$(PYTHON) testdata/pipelines/gen.py
+	$(PYTHON) testdata/longtail/mlp_decomp/gen.py
 
 fixtures-deps:
 	apt-get update

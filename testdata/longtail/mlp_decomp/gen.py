@@ -1,0 +1,414 @@
+#!/usr/bin/python3
+"""Generate mlbatch's fixtures for MLPClassifier / MLPRegressor, PCA,
+IncrementalPCA, TruncatedSVD, FastICA, the feature selectors (SelectKBest,
+SelectPercentile, VarianceThreshold, SelectFromModel, RFE, RFECV) and
+DictVectorizer: MLflow model folders, input CSVs, golden predictions and
+cases.json (the fixtureCase format of cmd/mlbatch/score_test.go).
+
+Run with Debian's Python stack (scikit-learn 1.2.1, numpy 1.24, pandas 1.5,
+cloudpickle 2.2), which is /usr/bin/python3:
+
+    /usr/bin/python3 testdata/longtail/mlp_decomp/gen.py
+
+Deterministic: fixed seeds, single-threaded numerics; a rerun gives identical
+bytes. The script owns testdata/longtail/mlp_decomp/ except itself and
+README.md, which it also writes.
+"""
+
+import os
+import sys
+
+if os.environ.get("PYTHONHASHSEED") != "0":
+    os.environ["PYTHONHASHSEED"] = "0"
+    os.execv(sys.executable, [sys.executable] + sys.argv)
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import copy
+import json
+import pickle
+import shutil
+import types
+import warnings
+
+import numpy as np
+import pandas as pd
+import sklearn
+from sklearn import datasets
+from sklearn.decomposition import PCA, FastICA, IncrementalPCA, TruncatedSVD
+from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier, RandomForestRegressor
+from sklearn.feature_extraction import DictVectorizer
+from sklearn.feature_selection import (
+    RFE,
+    RFECV,
+    SelectFromModel,
+    SelectKBest,
+    SelectPercentile,
+    VarianceThreshold,
+    chi2,
+    f_classif,
+    f_regression,
+    mutual_info_classif,
+)
+from sklearn.compose import ColumnTransformer
+from sklearn.linear_model import Lasso, LinearRegression, LogisticRegression, Ridge
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, StandardScaler
+from sklearn.tree import DecisionTreeClassifier, ExtraTreeRegressor
+
+warnings.simplefilter("ignore")
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TESTDATA = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(TESTDATA, "gen"))
+import make_fixtures as mf  # noqa: E402  (MLflow folder helpers)
+
+AREA = "longtail/mlp_decomp"
+KEEP = {"gen.py", "README.md", "__pycache__"}
+FLOAT_TOL = {"rel": 1e-9, "abs": 1e-12, "note": "float64 matrix products"}
+LABEL_TOL = {"exact": True, "note": "labels compare exactly"}
+CASES, ERRORS, README = [], [], []
+
+
+def rel(path):
+    return os.path.relpath(path, TESTDATA).replace(os.sep, "/")
+
+
+def write_input(df, name):
+    path = os.path.join(HERE, name)
+    df.to_csv(path, index=False, lineterminator="\n", float_format=repr)
+    return path
+
+
+def signature(X):
+    return mf.col_signature(list(X.columns), mf.out_tensor())
+
+
+def qual(est):
+    return "%s.%s" % (type(est).__module__, type(est).__name__)
+
+
+def final_of(est):
+    while isinstance(est, Pipeline):
+        est = est.steps[-1][1]
+    return est
+
+
+def names_out(est):
+    if not isinstance(est, Pipeline) or len(est.steps) < 2:
+        return None
+    try:
+        return [str(n) for n in est[:-1].get_feature_names_out()]
+    except Exception:
+        return None
+
+
+def add_case(name, est, inputs, *, fit_names=True, sig=True, notes="", pickled=None, as_class=None):
+    """Save est (fitted) as an MLflow folder, write goldens for each input
+    (name, csv path), append the cases. pickled overrides the model bytes (an
+    older layout of the same fitted object)."""
+    d = os.path.join(HERE, name)
+    first = pd.read_csv(inputs[0][1])
+    mf.save_sklearn_model(d, est if pickled is None else None, pickled=pickled, fmt="cloudpickle",
+                          protocol=4, signature=signature(first) if sig else None,
+                          utc_time="2024-06-10 08:00:00.000000")
+    final = final_of(est)
+    is_clf = hasattr(final, "classes_") and hasattr(est, "predict_proba")
+    for in_name, in_path in inputs:
+        df = pd.read_csv(in_path)
+        X = df if fit_names else df.to_numpy()
+        pred = np.asarray(est.predict(X))
+        outputs = []
+        golden = os.path.join(d, "expected_%s.csv" % in_name)
+        if pred.ndim == 2:
+            cols = ["prediction_%d" % k for k in range(pred.shape[1])]
+            kind = "int64" if pred.dtype.kind in "iu" else "float64"
+            rows = [[mf.fmt_label(v) if kind == "int64" else mf.fmt_float(v) for v in r] for r in pred]
+        else:
+            cols = ["prediction"]
+            kind = mf.label_type(final.classes_) if is_clf else "float64"
+            rows = [[mf.fmt_label(v) if is_clf else mf.fmt_float(v)] for v in pred]
+        mf.write_csv(golden, cols, rows)
+        outputs.append({"method": "predict", "golden": rel(golden), "columns": cols, "type": kind,
+                        "tolerance": LABEL_TOL if kind != "float64" else FLOAT_TOL})
+        if is_clf:
+            proba = est.predict_proba(X)
+            pcols = ["proba_" + mf.fmt_label(c) for c in final.classes_]
+            golden = os.path.join(d, "expected_proba_%s.csv" % in_name)
+            mf.write_csv(golden, pcols, [[mf.fmt_float(v) for v in r] for r in proba])
+            outputs.append({"method": "predict_proba", "golden": rel(golden), "columns": pcols,
+                            "type": "float64", "tolerance": FLOAT_TOL})
+        case = {
+            "name": rel(d) + ":" + in_name,
+            "model_dir": rel(d),
+            "input": rel(in_path),
+            "estimator": as_class or qual(est),
+            "final_estimator": qual(final),
+            "serialization_format": "cloudpickle",
+            "feature_source": "signature" if sig else ("feature_names_in_" if fit_names else "position"),
+            "features": [str(c) for c in first.columns],
+            "names_out": names_out(est),
+            "outputs": outputs,
+            "notes": notes,
+        }
+        if is_clf:
+            case["classes"] = [mf.fmt_label(c) for c in final.classes_]
+        CASES.append(case)
+    README.append((name, notes))
+    return est
+
+
+# --------------------------------------------------------------------------
+# older (and newer) layouts: the same fitted object under another module path
+# or with other attribute names, pickled as that release wrote it
+
+
+def standin(module, name):
+    """A class pickled by reference as module.name (registered in sys.modules
+    for pickle's identity check)."""
+    mod = sys.modules.get(module)
+    if mod is None:
+        mod = types.ModuleType(module)
+        sys.modules[module] = mod
+    cls = getattr(mod, name, None)
+    if cls is None:
+        cls = type(name, (), {})
+        cls.__module__ = module
+        cls.__qualname__ = name
+        setattr(mod, name, cls)
+    return cls
+
+
+def relayout(obj, paths, edit=None):
+    """A deep copy of obj where every object whose class is in paths (real
+    class -> old "module.Name") is re-created as a stand-in of that path with
+    the same __dict__ (edit(obj_copy) may change attributes first)."""
+
+    def walk(v):
+        if isinstance(v, list):
+            return [walk(x) for x in v]
+        if isinstance(v, tuple):
+            return tuple(walk(x) for x in v)
+        if isinstance(v, dict):
+            return {k: walk(x) for k, x in v.items()}
+        if hasattr(v, "__dict__") and type(v).__module__.startswith("sklearn."):
+            state = {k: walk(x) for k, x in v.__dict__.items()}
+            if edit is not None:
+                edit(type(v), state)
+            target = paths.get(type(v))
+            if target is None:
+                new = copy.copy(v)
+                new.__dict__.update(state)
+                return new
+            mod, _, nm = target.rpartition(".")
+            new = object.__new__(standin(mod, nm))
+            new.__dict__.update(state)
+            return new
+        return v
+
+    return walk(obj)
+
+
+def dumps(obj):
+    return pickle.dumps(obj, protocol=4)
+
+
+# --------------------------------------------------------------------------
+# data
+
+
+def frame(X, names):
+    return pd.DataFrame(X, columns=names)
+
+
+def breast_cancer():
+    d = datasets.load_breast_cancer()
+    names = ["f%02d_%s" % (i, n.replace(" ", "_")) for i, n in enumerate(d.feature_names)]
+    return frame(d.data, names), d.target
+
+
+def wine():
+    d = datasets.load_wine()
+    return frame(d.data, [n.replace("/", "_") for n in d.feature_names]), d.target
+
+
+def iris_named():
+    d = datasets.load_iris()
+    y = np.array([["setosa", "versicolor", "virginica"][k] for k in d.target], dtype=object)
+    return frame(d.data, ["sepal_length", "sepal_width", "petal_length", "petal_width"]), y
+
+
+def diabetes():
+    d = datasets.load_diabetes()
+    return frame(d.data, list(d.feature_names)), d.target
+
+
+def split(X, y, n_test):
+    """Last n_test rows as scoring input, the rest for fitting."""
+    return X.iloc[:-n_test], y[:-n_test], X.iloc[-n_test:].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------
+# cases
+
+
+def mlp_cases():
+    X, y = diabetes()
+    Xf, yf, Xt = split(X, y, 120)
+    inp = write_input(Xt, "diabetes_input.csv")
+    est = MLPRegressor(hidden_layer_sizes=(32, 16), activation="relu", max_iter=400,
+                       learning_rate_init=0.01, random_state=0).fit(Xf, yf)
+    add_case("mlp_reg_relu", est, [("input", inp)],
+             notes="MLPRegressor (32, 16) relu, identity output, fitted on a DataFrame")
+    est2 = MLPRegressor(hidden_layer_sizes=(12,), activation="tanh", solver="lbfgs", max_iter=300,
+                        random_state=1).fit(Xf, np.c_[yf, np.log(yf)])
+    add_case("mlp_reg_tanh_two_targets", est2, [("input", inp)],
+             notes="MLPRegressor tanh, lbfgs, two targets (prediction_0, prediction_1)")
+    est3 = MLPRegressor(hidden_layer_sizes=(8, 8, 4), activation="identity", max_iter=300,
+                        random_state=2).fit(Xf.to_numpy(), yf)
+    add_case("mlp_reg_identity_positional", est3, [("input", inp)], fit_names=False, sig=False,
+             notes="MLPRegressor identity activation, three hidden layers, fitted without names, no signature")
+    est4 = MLPRegressor(hidden_layer_sizes=(10,), activation="logistic", max_iter=200, early_stopping=True,
+                        random_state=3).fit(Xf, yf)
+    add_case("mlp_reg_logistic_early_stopping", est4, [("input", inp)],
+             notes="MLPRegressor logistic hidden activation, early_stopping (_best_coefs in the pickle)")
+    # The same network under the pre-0.22 module path (multilayer_perceptron).
+    old = relayout(est, {MLPRegressor: "sklearn.neural_network.multilayer_perceptron.MLPRegressor"},
+                   edit=lambda cls, st: st.pop("n_features_in_", None))
+    add_case("mlp_reg_relu_skl021", est, [("input", inp)], pickled=dumps(old),
+             as_class="sklearn.neural_network.multilayer_perceptron.MLPRegressor",
+             notes="mlp_reg_relu re-pickled as 0.21 wrote it: module multilayer_perceptron, no n_features_in_")
+
+    X, y = breast_cancer()
+    Xf, yf, Xt = split(X, y, 150)
+    inp = write_input(Xt, "breast_cancer_input.csv")
+    pipe = Pipeline([("scale", StandardScaler()),
+                     ("mlp", MLPClassifier(hidden_layer_sizes=(16,), activation="logistic", max_iter=300,
+                                           random_state=0))]).fit(Xf, yf)
+    add_case("mlp_clf_binary_logistic", pipe, [("input", inp)],
+             notes="StandardScaler -> MLPClassifier logistic, binary (one logistic output, predict = p > 0.5)")
+    old = relayout(pipe, {MLPClassifier: "sklearn.neural_network.multilayer_perceptron.MLPClassifier",
+                          type(pipe[-1]._label_binarizer): "sklearn.preprocessing.label.LabelBinarizer"})
+    add_case("mlp_clf_binary_skl021", pipe, [("input", inp)], pickled=dumps(old),
+             notes="mlp_clf_binary_logistic with the MLP and its LabelBinarizer under 0.21's module paths")
+
+    X, y = iris_named()
+    rng = np.random.RandomState(5)
+    idx = rng.permutation(len(y))
+    X, y = X.iloc[idx].reset_index(drop=True), y[idx]
+    Xf, yf, Xt = split(X, y, 50)
+    inp = write_input(Xt, "iris_input.csv")
+    est = MLPClassifier(hidden_layer_sizes=(10, 5), activation="tanh", max_iter=500, random_state=0).fit(Xf, yf)
+    add_case("mlp_clf_multiclass_tanh", est, [("input", inp)],
+             notes="MLPClassifier tanh, three string classes (softmax output)")
+
+    X, y = wine()
+    Xf, yf, Xt = split(X, y, 60)
+    inp = write_input(Xt, "wine_input.csv")
+    pipe = Pipeline([("scale", StandardScaler()), ("pca", PCA(n_components=6, whiten=True, random_state=0)),
+                     ("kbest", SelectKBest(f_classif, k=4)),
+                     ("mlp", MLPClassifier(hidden_layer_sizes=(20,), activation="relu", max_iter=600,
+                                           random_state=0))]).fit(Xf, yf)
+    add_case("wine_scaler_pca_kbest_mlp", pipe, [("input", inp)],
+             notes="StandardScaler -> PCA(whiten=True) -> SelectKBest(f_classif, k=4) -> MLPClassifier relu, 3 int classes")
+
+    Xm, Ym = datasets.make_multilabel_classification(n_samples=300, n_features=8, n_classes=4,
+                                                     random_state=0)
+    Xm = frame(Xm.astype(np.float64), ["m%d" % i for i in range(8)])
+    Xf, Yf, Xt = split(Xm, Ym, 80)
+    inp = write_input(Xt, "multilabel_input.csv")
+    est = MLPClassifier(hidden_layer_sizes=(24,), activation="relu", max_iter=500, random_state=0).fit(Xf, Yf)
+    add_case("mlp_clf_multilabel_relu", est, [("input", inp)],
+             notes="MLPClassifier on a 4-label indicator matrix: prediction_<k> int 0/1, proba_<k> logistic outputs")
+
+
+def decomposition_cases():
+    X, y = diabetes()
+    Xf, yf, Xt = split(X, y, 120)
+    inp = os.path.join(HERE, "diabetes_input.csv")
+    pipe = Pipeline([("pca", PCA(n_components=5)), ("lr", LinearRegression())]).fit(Xf, yf)
+    add_case("diabetes_pca_linreg", pipe, [("input", inp)], notes="PCA(5) -> LinearRegression")
+    pipe = Pipeline([("pca", PCA(n_components=0.9, svd_solver="full", whiten=True)),
+                     ("mlp", MLPRegressor(hidden_layer_sizes=(16,), max_iter=500, random_state=0))]).fit(Xf, yf)
+    add_case("diabetes_pca_whiten_mlp", pipe, [("input", inp)],
+             notes="PCA(0.9 of the variance, whiten=True) -> MLPRegressor")
+    old = relayout(pipe, {PCA: "sklearn.decomposition.pca.PCA",
+                          MLPRegressor: "sklearn.neural_network.multilayer_perceptron.MLPRegressor"},
+                   edit=lambda cls, st: st.pop("n_features_in_", None))
+    add_case("diabetes_pca_whiten_mlp_skl021", pipe, [("input", inp)], pickled=dumps(old),
+             notes="diabetes_pca_whiten_mlp with PCA and the MLP under 0.21's module paths")
+    pipe = Pipeline([("ipca", IncrementalPCA(n_components=4, whiten=True, batch_size=50)),
+                     ("ridge", Ridge(alpha=0.1))]).fit(Xf, yf)
+    add_case("diabetes_incremental_pca_ridge", pipe, [("input", inp)],
+             notes="IncrementalPCA(4, whiten=True) -> Ridge")
+    pipe = Pipeline([("svd", TruncatedSVD(n_components=4, random_state=0)), ("ridge", Ridge(alpha=0.5))]).fit(Xf, yf)
+    add_case("diabetes_tsvd_ridge", pipe, [("input", inp)], notes="TruncatedSVD(4) -> Ridge (no centring)")
+    pipe = Pipeline([("ica", FastICA(n_components=5, whiten="unit-variance", random_state=0, max_iter=1000)),
+                     ("lr", LinearRegression())]).fit(Xf, yf)
+    add_case("diabetes_fastica_linreg", pipe, [("input", inp)],
+             notes="FastICA(whiten='unit-variance') -> LinearRegression (centres on mean_)")
+
+    def old_ica(cls, st):
+        if cls is FastICA:
+            st["whiten"] = True
+            st.pop("_whiten", None)
+            st.pop("_unmixing", None)
+            st.pop("whiten_solver", None)
+            st.pop("n_features_in_", None)
+
+    old = relayout(pipe, {FastICA: "sklearn.decomposition.fastica_.FastICA"}, edit=old_ica)
+    add_case("diabetes_fastica_linreg_skl021", pipe, [("input", inp)], pickled=dumps(old),
+             notes="diabetes_fastica_linreg as 0.21 pickled it: fastica_ module, whiten=True, no _whiten/_unmixing")
+
+    X, y = wine()
+    Xf, yf, Xt = split(X, y, 60)
+    inp = os.path.join(HERE, "wine_input.csv")
+    pipe = Pipeline([("scale", StandardScaler()), ("ica", FastICA(n_components=4, whiten=False, random_state=0,
+                                                                  max_iter=1000)),
+                     ("lr", LogisticRegression(max_iter=1000))]).fit(Xf, yf)
+    add_case("wine_fastica_nowhiten_logreg", pipe, [("input", inp)],
+             notes="StandardScaler -> FastICA(whiten=False: no centring) -> LogisticRegression")
+
+
+def write_readme():
+    lines = ["# Long-tail fixtures: MLP, decomposition, feature selection, DictVectorizer", "",
+             "Written by `gen.py` (scikit-learn %s, numpy %s, pandas %s via /usr/bin/python3)." % (
+                 sklearn.__version__, np.__version__, pd.__version__),
+             "Every case is scored through the CLI by cmd/mlbatch/longtail_mlp_decomp_test.go.", "",
+             "| model folder | what it covers |", "|---|---|"]
+    for name, notes in README:
+        lines.append("| %s | %s |" % (name, notes))
+    mf.write_text(os.path.join(HERE, "README.md"), "\n".join(lines) + "\n")
+
+
+def main():
+    for entry in os.listdir(HERE):
+        if entry in KEEP:
+            continue
+        p = os.path.join(HERE, entry)
+        if os.path.isdir(p):
+            shutil.rmtree(p)
+        else:
+            os.remove(p)
+    mlp_cases()
+    decomposition_cases()
+    doc = {
+        "about": "long-tail scikit-learn fixtures (MLP, decomposition, selection, DictVectorizer); written by testdata/%s/gen.py" % AREA,
+        "generator": {"sklearn": sklearn.__version__, "numpy": np.__version__, "pandas": pd.__version__},
+        "conventions": {
+            "paths": "relative to testdata/",
+            "inputs": "read by pandas.read_csv, then scored with the model's own columns",
+            "proba_columns": "proba_<label> in classes_ order, label as Python str()",
+            "tolerance": "|got - want| <= abs + rel*|want|; exact for labels",
+        },
+        "cases": CASES,
+        "errors": ERRORS,
+    }
+    mf.write_text(os.path.join(HERE, "cases.json"), json.dumps(doc, indent=2) + "\n")
+    write_readme()
+
+
+if __name__ == "__main__":
+    main()
