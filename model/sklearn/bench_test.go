@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -57,4 +58,68 @@ func benchPredict(b *testing.B, dir, input string) {
 		}
 	}
 	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// BenchmarkForestWalk times finding the leaves of the committed 500-tree forest
+// for blocks of 256 breast-cancer rows: the lockstep breadth-first walk the
+// estimators use (tree.leaves) against the per-row walk (tree.leaf) it
+// replaced. Both give the same leaves (TestLockstepLeaves).
+func BenchmarkForestWalk(b *testing.B) {
+	f, rows := forestBlock(b)
+	F := f.nFeat
+	n := len(rows) / F
+	var idx [blockRows]int32
+	b.Run("lockstep", func(b *testing.B) {
+		for b.Loop() {
+			for _, t := range f.trees {
+				t.leaves(rows, F, n, idx[:])
+			}
+		}
+		b.ReportMetric(float64(n*len(f.trees))*float64(b.N)/b.Elapsed().Seconds(), "walks/s")
+	})
+	b.Run("perrow", func(b *testing.B) {
+		for b.Loop() {
+			for _, t := range f.trees {
+				for r := range n {
+					idx[r] = int32(t.leaf(rows[r*F : (r+1)*F]))
+				}
+			}
+		}
+		b.ReportMetric(float64(n*len(f.trees))*float64(b.N)/b.Elapsed().Seconds(), "walks/s")
+	})
+}
+
+// forestBlock decodes the committed 500-tree RandomForestClassifier and returns
+// it with the first 256 rows of its input as a row-major float32 block.
+func forestBlock(t testing.TB) (*forest, []float32) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(testdata, "models", "rf_clf_500_bc", "model.pkl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	est, err := Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, ok := est.(*forest)
+	if !ok {
+		t.Fatalf("rf_clf_500_bc decodes to %T", est)
+	}
+	names, cols := readCSV(t, filepath.Join(testdata, "models", "breast_cancer_input.csv"))
+	F := len(names)
+	if F != f.nFeat {
+		t.Fatalf("input has %d columns, the forest %d features", F, f.nFeat)
+	}
+	n := min(blockRows, len(cols[names[0]]))
+	rows := make([]float32, n*F)
+	for j, name := range names {
+		for i := range n {
+			v, err := strconv.ParseFloat(cols[name][i], 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows[i*F+j] = float32(v)
+		}
+	}
+	return f, rows
 }

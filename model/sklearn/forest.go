@@ -114,9 +114,17 @@ func (e *forest) regress(X *Dense) ([]float64, error) {
 	F := len(X.Cols)
 	err := rowBlocks(X, e.missing, shortName(e.class), func(start, n int, rows []float32) error {
 		acc := out[start*nOut : (start+n)*nOut]
+		var idx [blockRows]int32
 		for _, t := range e.trees {
-			for i := range n {
-				v := t.leafValues(rows[i*F : (i+1)*F])
+			t.leaves(rows, F, n, idx[:])
+			if nOut == 1 {
+				for i, l := range idx[:n] {
+					acc[i] += t.values[int(l)*t.stride]
+				}
+				continue
+			}
+			for i, l := range idx[:n] {
+				v := t.values[int(l)*t.stride:]
 				for o := range nOut {
 					acc[i*nOut+o] += v[o*t.maxCls]
 				}
@@ -148,9 +156,11 @@ func (e *forest) probas(X *Dense) ([][]float64, error) {
 	}
 	tmp := make([]float64, maxK)
 	err := rowBlocks(X, e.missing, shortName(e.class), func(start, n int, rows []float32) error {
+		var idx [blockRows]int32
 		for _, t := range e.trees {
-			for i := range n {
-				v := t.leafValues(rows[i*F : (i+1)*F])
+			t.leaves(rows, F, n, idx[:])
+			for i, l := range idx[:n] {
+				v := t.values[int(l)*t.stride : (int(l)+1)*t.stride]
 				for o := range e.nOut {
 					k := t.nClasses[o]
 					normalise(tmp[:k], v[o*t.maxCls:o*t.maxCls+k])

@@ -200,10 +200,12 @@ func (e *gradientBoosting) raw(X *Dense) ([]float64, error) {
 	err = rowBlocks(X, false, shortName(e.class), func(start, n int, rows []float32) error {
 		acc := raw[start*K : (start+n)*K]
 		// Stage by stage, class by class, as predict_stages adds them.
+		var idx [blockRows]int32
 		for _, stage := range e.stages {
 			for k, t := range stage {
-				for i := range n {
-					acc[i*K+k] += e.lr * t.values[t.leaf(rows[i*F:(i+1)*F])]
+				t.leaves(rows, F, n, idx[:])
+				for i, l := range idx[:n] {
+					acc[i*K+k] += e.lr * t.values[l]
 				}
 			}
 		}

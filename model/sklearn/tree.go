@@ -35,6 +35,7 @@ type tree struct {
 	// NaN then follows the node's missing direction instead of being refused.
 	missing bool
 	nFeat   int
+	flat    *flatTree // the breadth-first layout the block walk uses (treewalk.go)
 }
 
 // knownNodeFields are the node record fields of every scikit-learn release so far.
@@ -162,6 +163,7 @@ func readTree(v any) (*tree, error) {
 	if len(t.values) != n*t.stride {
 		return nil, fmt.Errorf("Tree values has %d numbers, want %d nodes x %d outputs x %d classes", len(t.values), n, t.nOut, t.maxCls)
 	}
+	t.flat = flatten(t)
 	return t, nil
 }
 
@@ -202,12 +204,6 @@ func (t *tree) leaf(x []float32) int {
 			i = int(nd.right)
 		}
 	}
-}
-
-// leafValues returns the value block (nOut x maxCls) of row x's leaf.
-func (t *tree) leafValues(x []float32) []float64 {
-	l := t.leaf(x)
-	return t.values[l*t.stride : (l+1)*t.stride]
 }
 
 // blockRows is the number of rows transposed into one row-major block.
@@ -401,8 +397,10 @@ func (e *decisionTree) regress(X *Dense) ([]float64, error) {
 	out := make([]float64, X.Rows*nOut)
 	err := rowBlocks(X, e.t.missing, shortName(e.class), func(start, n int, rows []float32) error {
 		F := len(X.Cols)
-		for i := range n {
-			v := e.t.leafValues(rows[i*F : (i+1)*F])
+		var idx [blockRows]int32
+		e.t.leaves(rows, F, n, idx[:])
+		for i, l := range idx[:n] {
+			v := e.t.values[int(l)*e.t.stride:]
 			for o := range nOut {
 				out[(start+i)*nOut+o] = v[o*e.t.maxCls]
 			}
@@ -421,8 +419,10 @@ func (e *decisionTree) probas(X *Dense) ([][]float64, error) {
 	}
 	err := rowBlocks(X, e.t.missing, shortName(e.class), func(start, n int, rows []float32) error {
 		F := len(X.Cols)
-		for i := range n {
-			v := e.t.leafValues(rows[i*F : (i+1)*F])
+		var idx [blockRows]int32
+		e.t.leaves(rows, F, n, idx[:])
+		for i, l := range idx[:n] {
+			v := e.t.values[int(l)*e.t.stride:]
 			for o := range e.t.nOut {
 				k := e.t.nClasses[o]
 				normalise(out[o][(start+i)*k:(start+i+1)*k], v[o*e.t.maxCls:o*e.t.maxCls+k])
