@@ -37,6 +37,7 @@ fixtures:
 	$(PYTHON) testdata/xgboost/gen.py
 	$(PYTHON) testdata/pipelines/gen.py
 	$(PYTHON) testdata/longtail/mlp_decomp/gen.py
+	$(PYTHON) testdata/longtail/boosters/gen.py
 
 fixtures-deps:
 	apt-get update

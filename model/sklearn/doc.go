@@ -10,6 +10,11 @@
 // function (a FunctionTransformer's func, a callable column selector), fails
 // closed with an error that names it: nothing in the file ever runs.
 //
+// Classes of other libraries pickled inside scikit-learn objects (XGBoost's
+// and LightGBM's scikit-learn wrappers) are built by the packages that read
+// those libraries' formats, which register them with RegisterExternal and
+// RegisterInert (external.go); they import this package, never the reverse.
+//
 // Estimators are immutable after load and safe for concurrent use. Inputs arrive as
 // Arrow arrays and are viewed as float64 columns (Dense); linear models work column
 // by column on those buffers.

@@ -134,6 +134,7 @@ type skModel struct {
 	// fitted features' names.
 	order    []int
 	fitNames []string
+	flavor   string // Info's flavor; "" is sklearn
 }
 
 func newModel(est Estimator, mm *model.MLmodel, opts model.LoadOptions, path string) (*skModel, error) {
@@ -188,7 +189,25 @@ func newModel(est Estimator, mm *model.MLmodel, opts model.LoadOptions, path str
 }
 
 func (m *skModel) Info() model.Info {
-	return model.Info{Flavor: "sklearn", Estimator: m.est.Class()}
+	flavor := m.flavor
+	if flavor == "" {
+		flavor = "sklearn"
+	}
+	return model.Info{Flavor: flavor, Estimator: m.est.Class()}
+}
+
+// NewModel adapts a decoded estimator to model.Model, with its inputs from the
+// MLmodel's signature (or the estimator's feature names or count), as the
+// sklearn flavor does. flavor is what Info reports: another flavor whose file
+// holds a scikit-learn object (the lightgbm flavor's model.pkl holding a
+// Pipeline) names itself. path names the model file in messages.
+func NewModel(flavor string, est Estimator, mm *model.MLmodel, opts model.LoadOptions, path string) (model.Model, error) {
+	m, err := newModel(est, mm, opts, path)
+	if err != nil {
+		return nil, err
+	}
+	m.flavor = flavor
+	return m, nil
 }
 
 func (m *skModel) Inputs() []model.Column  { return m.inputs }

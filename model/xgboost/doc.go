@@ -69,6 +69,18 @@
 // LoadOptions.Proba on anything but a classifier is reported through
 // LoadOptions.Warn and ignored.
 //
+// # Inside scikit-learn pickles
+//
+// The same wrapper classes pickled inside scikit-learn objects (typically the
+// last step of a Pipeline logged with the sklearn flavor) are registered with
+// model/sklearn (sklearn.RegisterExternal; pickled.go). The pickled
+// xgboost.core.Booster holds a memory snapshot in any layout a release wrote
+// (UBJSON or JSON {"Config", "Model"}, "CONFIG-offset:" binary, or the bare
+// binary model); its best_iteration attribute, and the wrapper's objective,
+// missing, predictor, n_classes_ and _le, give predict the semantics above.
+// They implement sklearn.Regressor or sklearn.Classifier, so scikit-learn
+// meta-estimators can wrap them.
+//
 // # Concurrency and ownership
 //
 // A loaded model is immutable and safe for concurrent use; Predict keeps no

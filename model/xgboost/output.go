@@ -113,7 +113,6 @@ func toFloat64(v any) (float64, error) {
 // finish turns margins into the model's output arrays.
 func (m *xgbModel) finish(margins []float32, rows int, mem memory.Allocator) ([]arrow.Array, error) {
 	b := m.b
-	ng := b.numOutput
 	vals, width := b.predictValues(margins, rows)
 	if m.api != apiClassifier {
 		out := make([]arrow.Array, width)
@@ -122,8 +121,28 @@ func (m *xgbModel) finish(margins []float32, rows int, mem memory.Allocator) ([]
 		}
 		return out, nil
 	}
+	idx := m.classIndex(vals, width, rows)
+	out := []arrow.Array{m.labelColumn(mem, idx)}
+	if !m.proba {
+		return out, nil
+	}
+	probs, k, err := m.probaMatrix(margins, vals, width, rows)
+	if err != nil {
+		for _, a := range out {
+			a.Release()
+		}
+		return nil, err
+	}
+	for c := range k {
+		out = append(out, float64Column(mem, probs, rows, k, c))
+	}
+	return out, nil
+}
 
-	// XGBClassifier.predict (xgboost 1.7 sklearn.py).
+// classIndex is XGBClassifier.predict (xgboost 1.7 sklearn.py) before the label
+// encoder: a class index per row, from the transformed predictions vals (rows
+// x width).
+func (m *xgbModel) classIndex(vals []float32, width, rows int) []int64 {
 	idx := make([]int64, rows)
 	switch {
 	case width > 1:
@@ -141,12 +160,12 @@ func (m *xgbModel) finish(margins []float32, rows int, mem memory.Allocator) ([]
 			}
 		}
 	}
-	out := []arrow.Array{m.labelColumn(mem, idx)}
-	if !m.proba {
-		return out, nil
-	}
+	return idx
+}
 
-	// XGBClassifier.predict_proba.
+// probaMatrix is XGBClassifier.predict_proba: rows x k probabilities in float32.
+func (m *xgbModel) probaMatrix(margins, vals []float32, width, rows int) ([]float32, int, error) {
+	ng := m.b.numOutput
 	var probs []float32
 	k := m.nClasses
 	switch {
@@ -171,15 +190,9 @@ func (m *xgbModel) finish(margins []float32, rows int, mem memory.Allocator) ([]
 		k = 2
 	}
 	if k != len(m.labels.names) {
-		for _, a := range out {
-			a.Release()
-		}
-		return nil, fmt.Errorf("predict_proba gives %d columns for %d classes", k, len(m.labels.names))
+		return nil, 0, fmt.Errorf("predict_proba gives %d columns for %d classes", k, len(m.labels.names))
 	}
-	for c := range k {
-		out = append(out, float64Column(mem, probs, rows, k, c))
-	}
-	return out, nil
+	return probs, k, nil
 }
 
 // predictValues applies the objective's transform: what Booster.predict and

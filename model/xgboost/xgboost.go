@@ -244,28 +244,18 @@ func newModel(b *booster, class string, kind api, mm *model.MLmodel, opts model.
 		if err != nil {
 			return nil, err
 		}
-		m.sklObj = meta.objective
-		if m.sklObj == "" {
-			m.sklObj = b.obj.name
-		}
-		m.missing = meta.missing
-		// XGBModel._can_use_inplace_predict: no explicit predictor and not gblinear.
-		m.inplace = b.kind != kindLinear && (meta.predictor == "" || meta.predictor == "auto")
-		// XGBModel._get_iteration_range: best_iteration (a booster attribute) when
-		// set, all trees otherwise, and never for gblinear.
+		// XGBModel._get_iteration_range: best_iteration (a booster attribute,
+		// which load_model copies to the Python Booster) when set.
+		best := -1
 		if s, ok := b.attributes["best_iteration"]; ok && b.kind != kindLinear {
-			best, err := strconv.Atoi(strings.TrimSpace(s))
-			if err != nil || best < 0 || best > len(b.layerEnds) {
+			n, err := strconv.Atoi(strings.TrimSpace(s))
+			if err != nil || n < 0 || n > len(b.layerEnds) {
 				return nil, fmt.Errorf("best_iteration attribute %q does not name one of the %d boosting rounds", printable(s), len(b.layerEnds))
 			}
-			if m.treeEnd, err = b.treeEndFor(best + 1); err != nil {
-				return nil, err
-			}
+			best = n
 		}
-		if kind == apiClassifier {
-			if err := m.setupClassifier(meta); err != nil {
-				return nil, err
-			}
+		if err := m.setupSklearnAPI(meta, best); err != nil {
+			return nil, err
 		}
 	}
 	if err := m.setupInputs(mm); err != nil {
@@ -280,6 +270,34 @@ func newModel(b *booster, class string, kind api, mm *model.MLmodel, opts model.
 	}
 	m.outputs = m.outputColumns()
 	return m, nil
+}
+
+// setupSklearnAPI sets predict's semantics for the scikit-learn wrapper
+// classes. best is the Booster's best_iteration, -1 when it has none.
+func (m *xgbModel) setupSklearnAPI(meta sklearnMeta, best int) error {
+	b := m.b
+	m.sklObj = meta.objective
+	if m.sklObj == "" {
+		m.sklObj = b.obj.name
+	}
+	m.missing = meta.missing
+	// XGBModel._can_use_inplace_predict: no explicit predictor and not gblinear.
+	m.inplace = b.kind != kindLinear && (meta.predictor == "" || meta.predictor == "auto")
+	// XGBModel._get_iteration_range: trees up to best_iteration+1 when the
+	// booster has one, all trees otherwise, and never for gblinear.
+	if best >= 0 && b.kind != kindLinear {
+		if best > len(b.layerEnds) {
+			return fmt.Errorf("best_iteration %d does not name one of the %d boosting rounds", best, len(b.layerEnds))
+		}
+		var err error
+		if m.treeEnd, err = b.treeEndFor(best + 1); err != nil {
+			return err
+		}
+	}
+	if m.api == apiClassifier {
+		return m.setupClassifier(meta)
+	}
+	return nil
 }
 
 func shortClass(class string) string {

@@ -1,0 +1,433 @@
+#!/usr/bin/python3
+"""Generate mlbatch's fixtures for boosters pickled inside scikit-learn objects
+(XGBoost's and LightGBM's scikit-learn wrappers, usually as the last step of a
+Pipeline) and for IsolationForest.
+
+Run with Debian's Python stack (scikit-learn 1.2.1, numpy 1.24, pandas 1.5,
+xgboost 1.7.4, cloudpickle), which is /usr/bin/python3:
+
+    /usr/bin/python3 testdata/longtail/boosters/gen.py
+
+XGBoost goldens are what the real xgboost 1.7.4 predicts. Memory-snapshot
+layouts of older xgboost releases are rebuilt from the 1.7.4 booster (see
+xgb_old_layouts) and, where xgboost 1.7.4 still reads them, checked by
+unpickling them and predicting again.
+
+There is no lightgbm package here: the LightGBM models and their goldens come
+from testdata/lightgbm/gen.py's model builder and evaluator (written from
+LightGBM's C++ sources; see testdata/lightgbm/README.md), and the scikit-learn
+wrapper classes are that script's stand-ins pickled under lightgbm.sklearn.
+
+Inputs are read back with pandas.read_csv before scoring, so goldens are what
+the models compute on the DataFrame pandas builds from each CSV file.
+
+Deterministic: fixed seeds, single-threaded numerics. The script owns
+testdata/longtail/boosters/ except itself.
+"""
+
+import os
+import sys
+
+if os.environ.get("PYTHONHASHSEED") != "0":
+    os.environ["PYTHONHASHSEED"] = "0"
+    os.execv(sys.executable, [sys.executable] + sys.argv)
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import copy
+import json
+import pickle
+import shutil
+import struct
+import warnings
+
+import numpy as np
+import pandas as pd
+import xgboost as xgb
+from sklearn import datasets
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import IsolationForest
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TESTDATA = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(TESTDATA, "gen"))
+import make_fixtures as mf  # noqa: E402  (MLflow folder helpers)
+
+KEEP = {"gen.py", "__pycache__"}
+XGB_TOL = {"rel": 1e-6, "abs": 1e-7, "note": "float32 accumulation, as xgboost"}
+FLOAT_TOL = {"rel": 1e-9, "abs": 1e-12, "note": "float64"}
+LABEL_TOL = {"exact": True, "note": "labels compare exactly"}
+CASES, ERRORS, REFUSALS = [], [], []
+UTC = "2024-06-12 08:00:00.000000"
+
+
+def rel(path):
+    return os.path.relpath(path, TESTDATA).replace(os.sep, "/")
+
+
+def qualname(o):
+    return type(o).__module__ + "." + type(o).__name__
+
+
+def final_of(est):
+    return est.steps[-1][1] if isinstance(est, Pipeline) else est
+
+
+def write_input(df, name):
+    path = os.path.join(HERE, name)
+    df.to_csv(path, index=False, lineterminator="\n")
+    return path
+
+
+def sig_type(series):
+    k = series.dtype.kind
+    if k == "i":
+        return "long"
+    if k == "f":
+        return "double"
+    if k == "b":
+        return "boolean"
+    return "string"
+
+
+def signature_for(X, out_dtype):
+    inputs = [{"type": sig_type(X[c]), "name": c, "required": True} for c in X.columns]
+    out = [{"type": "tensor", "tensor-spec": {"dtype": out_dtype, "shape": [-1]}}]
+    return {"inputs": json.dumps(inputs), "outputs": json.dumps(out), "params": None}
+
+
+def fmt_cell(v, kind):
+    return mf.fmt_float(v) if kind == "float64" else mf.fmt_label(v)
+
+
+def label_kind(pred):
+    pred = np.asarray(pred)
+    return {"b": "bool", "i": "int64", "u": "int64", "f": "float64"}.get(pred.dtype.kind, "string")
+
+
+def add_case(name, est, in_path, columns, *, pickled=None, signature=True, tol=XGB_TOL,
+             proba_names=None, notes="", score=None):
+    """Save est (or the given pickle bytes) as an MLflow sklearn folder and write
+    goldens from est's predict (and predict_proba for classifiers) on the CSV."""
+    d = os.path.join(HERE, name)
+    df = pd.read_csv(in_path)
+    X = df[columns]
+    sig = None
+    pred = est.predict(X)
+    kind = "float64" if np.asarray(pred).dtype.kind == "f" else label_kind(pred)
+    if signature:
+        sig = signature_for(X, {"float64": "float64", "int64": "int64"}.get(kind, "str"))
+    mf.save_sklearn_model(d, est, pickled=pickled, fmt="cloudpickle", protocol=4, signature=sig, utc_time=UTC)
+    outputs = []
+    golden = os.path.join(d, "expected.csv")
+    mf.write_csv(golden, ["prediction"], [[fmt_cell(v, kind)] for v in pred])
+    outputs.append({"method": "predict", "golden": rel(golden), "columns": ["prediction"], "type": kind,
+                    "tolerance": tol if kind == "float64" else LABEL_TOL})
+    final = final_of(est)
+    if hasattr(final, "predict_proba"):
+        proba = est.predict_proba(X)
+        if proba_names is None:
+            proba_names = [str(i) for i in range(proba.shape[1])]
+        cols = ["proba_" + n for n in proba_names]
+        golden = os.path.join(d, "expected_proba.csv")
+        mf.write_csv(golden, cols, [[mf.fmt_float(v) for v in r] for r in proba])
+        outputs.append({"method": "predict_proba", "golden": rel(golden), "columns": cols, "type": "float64",
+                        "tolerance": tol})
+    if score is not None:
+        for method, values, col in score:
+            golden = os.path.join(d, "expected_%s.csv" % method)
+            mf.write_csv(golden, [col], [[mf.fmt_float(v)] for v in values])
+            outputs.append({"method": method, "golden": rel(golden), "columns": [col], "type": "float64",
+                            "tolerance": FLOAT_TOL})
+    CASES.append({
+        "name": rel(d),
+        "model_dir": rel(d),
+        "input": rel(in_path),
+        "flavor": "sklearn",
+        "estimator": qualname(est),
+        "final_estimator": qualname(final),
+        "feature_source": "signature" if signature else "position",
+        "features": list(columns),
+        "outputs": outputs,
+        "notes": notes,
+    })
+    return pred
+
+
+# --------------------------------------------------------------------------
+# data
+
+
+def diabetes():
+    X, y = datasets.load_diabetes(return_X_y=True, as_frame=True)
+    return X, y.to_numpy()
+
+
+def shoppers(n, seed):
+    """A synthetic table: numbers with missing values and a text column."""
+    rng = np.random.RandomState(seed)
+    df = pd.DataFrame({
+        "visits": rng.poisson(4, n).astype(float),
+        "minutes": np.round(rng.gamma(2.0, 7.5, n), 3),
+        "basket": np.round(rng.lognormal(3.0, 0.6, n), 2),
+        "discount": np.round(rng.rand(n), 4),
+        "region": rng.choice(["north", "south", "east", "west"], n, p=[0.4, 0.3, 0.2, 0.1]),
+    })
+    df.loc[rng.rand(n) < 0.08, "minutes"] = np.nan
+    df.loc[rng.rand(n) < 0.05, "basket"] = np.nan
+    score = (0.3 * df["visits"] + 0.05 * df["minutes"].fillna(10) - 0.01 * df["basket"].fillna(20)
+             + 2.0 * df["discount"] + (df["region"] == "north") * 0.8 + rng.normal(0, 0.7, n))
+    return df, score.to_numpy()
+
+
+# --------------------------------------------------------------------------
+# XGBoost
+
+
+def xgb_pipe(scaler_cols, est, text_cols=()):
+    parts = [("num", StandardScaler(), list(scaler_cols))]
+    if text_cols:
+        parts.append(("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), list(text_cols)))
+    return Pipeline([("prep", ColumnTransformer(parts)), ("model", est)])
+
+
+def reload(est):
+    return pickle.loads(pickle.dumps(est, protocol=4))
+
+
+def xgb_cases():
+    # Regression: diabetes, StandardScaler -> XGBRegressor.
+    X, y = diabetes()
+    cols = list(X.columns)
+    inp = write_input(X.iloc[::3].reset_index(drop=True), "diabetes_input.csv")
+    pipe = Pipeline([("scale", StandardScaler()),
+                     ("model", xgb.XGBRegressor(n_estimators=40, max_depth=4, learning_rate=0.2, random_state=0))])
+    pipe.fit(X, y)
+    add_case("xgb_regressor_pipeline", pipe, inp, cols,
+             notes="StandardScaler -> XGBRegressor (UBJSON snapshot, xgboost 1.7)")
+
+    # The same regressor as the top-level object (no Pipeline), no signature:
+    # the booster's feature names (fitted on a DataFrame) name the inputs.
+    reg = xgb.XGBRegressor(n_estimators=25, max_depth=3, random_state=1).fit(X, y)
+    add_case("xgb_regressor_bare", reg, inp, cols, signature=False,
+             notes="XGBRegressor pickled alone, fitted on a DataFrame: inputs from the booster's feature_names")
+
+    # Mixed table: numbers with NaN and text -> XGBClassifier (binary).
+    df, score = shoppers(600, 11)
+    ycls = (score > np.median(score)).astype(int)
+    num, txt = ["visits", "minutes", "basket", "discount"], ["region"]
+    shop_in = write_input(shoppers(160, 12)[0], "shoppers_input.csv")
+    pipe = xgb_pipe(num, xgb.XGBClassifier(n_estimators=30, max_depth=3, learning_rate=0.3, random_state=0), txt)
+    pipe.fit(df, ycls)
+    add_case("xgb_classifier_binary_ct", pipe, shop_in, num + txt,
+             notes="ColumnTransformer(StandardScaler, OneHotEncoder) -> XGBClassifier, NaN reach the booster as missing")
+
+    # Multi-class with early stopping: best_iteration < the rounds fitted.
+    wine = datasets.load_wine(as_frame=True)
+    Xw, yw = wine.data, wine.target.to_numpy()
+    rng = np.random.RandomState(5)
+    idx = rng.permutation(len(Xw))
+    tr, va = idx[:120], idx[120:]
+    scaler = StandardScaler().fit(Xw.iloc[tr])
+    clf = xgb.XGBClassifier(n_estimators=60, max_depth=2, learning_rate=0.5, early_stopping_rounds=5,
+                            random_state=0)
+    clf.fit(scaler.transform(Xw.iloc[tr]), yw[tr], eval_set=[(scaler.transform(Xw.iloc[va]), yw[va])], verbose=False)
+    assert clf.best_iteration + 1 < clf.get_booster().num_boosted_rounds(), "early stopping did not stop early"
+    pipe = Pipeline([("scale", scaler), ("model", clf)])
+    wine_in = write_input(Xw.iloc[::2].reset_index(drop=True), "wine_input.csv")
+    Xs = scaler.transform(pd.read_csv(wine_in))
+    assert not np.array_equal(clf.predict_proba(Xs), clf.predict_proba(Xs, iteration_range=(0, clf.get_booster().num_boosted_rounds()))), \
+        "best_iteration makes no difference on the input"
+    add_case("xgb_classifier_multiclass_early_stop", pipe, wine_in, list(Xw.columns),
+             notes="StandardScaler -> XGBClassifier(multi:softprob), early stopping: best_iteration %d of %d rounds"
+             % (clf.best_iteration, clf.get_booster().num_boosted_rounds()))
+
+    # multi:softmax: predict casts the class, predict_proba is scipy's softmax of the margins.
+    pipe = Pipeline([("scale", StandardScaler()),
+                     ("model", xgb.XGBClassifier(objective="multi:softmax", n_estimators=12, max_depth=3,
+                                                 random_state=0))])
+    pipe.fit(Xw, yw)
+    add_case("xgb_classifier_softmax", pipe, wine_in, list(Xw.columns),
+             notes="XGBClassifier(objective='multi:softmax')")
+
+    # A bare XGBClassifier fitted on a DataFrame (no Pipeline, no signature).
+    clf = xgb.XGBClassifier(n_estimators=8, max_depth=3, random_state=0).fit(Xw, yw)
+    add_case("xgb_classifier_bare", clf, wine_in, list(Xw.columns), signature=False,
+             notes="XGBClassifier pickled alone, fitted on a DataFrame, 3 classes")
+
+    # String labels through xgboost < 1.6's label encoder (_le): predict maps the
+    # class indices through _le.inverse_transform (still so in 1.7's predict).
+    labels = np.array(["gold", "silver", "bronze"])[yw]
+    le = xgb.compat.XGBoostLabelEncoder().fit(labels)
+    clf = xgb.XGBClassifier(n_estimators=10, max_depth=2, random_state=0)
+    pipe = Pipeline([("scale", StandardScaler()), ("model", clf)]).fit(Xw, le.transform(labels))
+    clf._le = le
+    clf.classes_ = le.classes_
+    clf.use_label_encoder = True
+    add_case("xgb_classifier_label_encoder", pipe, wine_in, list(Xw.columns),
+             proba_names=[str(c) for c in le.classes_],
+             notes="XGBClassifier with the _le label encoder of xgboost < 1.6: string labels")
+
+    # XGBRFRegressor and XGBRFClassifier (num_parallel_tree forests).
+    pipe = Pipeline([("scale", StandardScaler()),
+                     ("model", xgb.XGBRFRegressor(n_estimators=8, max_depth=4, random_state=0))]).fit(X, y)
+    add_case("xgb_rf_regressor", pipe, inp, cols, notes="XGBRFRegressor: one round of 8 parallel trees")
+    pipe = xgb_pipe(num, xgb.XGBRFClassifier(n_estimators=6, max_depth=3, random_state=0), txt).fit(df, ycls)
+    add_case("xgb_rf_classifier", pipe, shop_in, num + txt, notes="XGBRFClassifier, binary")
+
+    # XGBRanker (fitted on query groups), and a custom missing value.
+    qid = np.repeat(np.arange(len(df) // 20), 20)
+    rel_y = np.digitize(score, np.quantile(score, [0.25, 0.5, 0.75]))
+    ranker = xgb.XGBRanker(n_estimators=15, max_depth=3, random_state=0)
+    prep = ColumnTransformer([("num", SimpleImputer(fill_value=-1.0, strategy="constant"), num),
+                              ("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), txt)])
+    ranker.fit(prep.fit_transform(df), rel_y, qid=qid)
+    pipe = Pipeline([("prep", prep), ("model", ranker)])
+    add_case("xgb_ranker", pipe, shop_in, num + txt, notes="SimpleImputer + OneHotEncoder -> XGBRanker (rank:pairwise)")
+
+    reg = xgb.XGBRegressor(n_estimators=20, max_depth=3, missing=-1.0, random_state=0)
+    reg.fit(prep.transform(df), score)
+    pipe = Pipeline([("prep", prep), ("model", reg)])
+    add_case("xgb_regressor_missing", pipe, shop_in, num + txt,
+             notes="XGBRegressor(missing=-1.0): the imputer's -1 fill is read as missing")
+
+    # gblinear: no iteration range, DMatrix path.
+    pipe = Pipeline([("scale", StandardScaler()),
+                     ("model", xgb.XGBRegressor(booster="gblinear", n_estimators=30, random_state=0))]).fit(X, y)
+    add_case("xgb_regressor_gblinear", pipe, inp, cols, notes="XGBRegressor(booster='gblinear')")
+
+    xgb_old_layouts(X, y, cols, inp)
+    xgb_refusals(X, y)
+
+
+def snapshot_json(booster):
+    """The memory snapshot of xgboost 1.3 to 1.5: JSON {"Config": ..., "Model": ...}."""
+    config = json.loads(booster.save_config())
+    model = json.loads(bytes(booster.save_raw("json")))
+    return json.dumps({"Config": config, "Model": model}, separators=(",", ":")).encode()
+
+
+def snapshot_config_offset(booster):
+    """The memory snapshot of xgboost 1.0 to 1.2: "CONFIG-offset:", the binary
+    model's length as int64, the binary model, then the JSON configuration."""
+    model = bytes(booster.save_raw("deprecated"))
+    return b"CONFIG-offset:" + struct.pack("<q", len(model)) + model + booster.save_config().encode()
+
+
+def with_handle(est, handle, drop_best=False):
+    """A pickle of est whose Booster state carries handle instead of 1.7's snapshot."""
+    est = copy.deepcopy(est)
+    final = final_of(est)
+    booster = final.get_booster()
+    orig = type(booster).__getstate__
+
+    def getstate(self):
+        state = orig(self)
+        if self is booster:
+            state["handle"] = bytearray(handle)
+            if drop_best:
+                state.pop("best_iteration", None)
+                state.pop("best_ntree_limit", None)
+        return state
+
+    type(booster).__getstate__ = getstate
+    try:
+        return pickle.dumps(est, protocol=2)
+    finally:
+        type(booster).__getstate__ = orig
+
+
+def xgb_old_layouts(X, y, cols, inp):
+    pipe = Pipeline([("scale", StandardScaler()),
+                     ("model", xgb.XGBRegressor(n_estimators=20, max_depth=3, random_state=3))]).fit(X, y)
+    booster = final_of(pipe).get_booster()
+    for name, handle, note in [
+        ("xgb_snapshot_json", snapshot_json(booster), "JSON memory snapshot (xgboost 1.3-1.5), pickle protocol 2"),
+        ("xgb_snapshot_config_offset", snapshot_config_offset(booster),
+         "CONFIG-offset binary memory snapshot (xgboost 1.0-1.2), pickle protocol 2"),
+    ]:
+        data = with_handle(pipe, handle)
+        back = pickle.loads(data)  # xgboost 1.7.4 reads these layouts too
+        df = pd.read_csv(inp)[cols]
+        assert np.array_equal(back.predict(df), pipe.predict(df)), name
+        add_case(name, back, inp, cols, pickled=data, notes=note)
+    # Before 1.0 the handle was the bare binary model (and there was no
+    # best_iteration unless early stopping ran). xgboost 1.7 no longer
+    # unpickles it; the trees are the same, so the goldens are 1.7's.
+    data = with_handle(pipe, bytes(booster.save_raw("deprecated")), drop_best=True)
+    add_case("xgb_snapshot_binary", pipe, inp, cols, pickled=data,
+             notes="bare binary model as the Booster handle (xgboost < 1.0), no best_iteration; "
+                   "goldens from the same booster in 1.7")
+
+
+def add_refusal(name, data, want, notes):
+    """A model folder that must fail to load (exit code 3) with want in the message."""
+    d = os.path.join(HERE, "bad", name)
+    mf.save_sklearn_model(d, None, pickled=data, fmt="cloudpickle", protocol=4, utc_time=UTC)
+    REFUSALS.append({"name": rel(d), "model_dir": rel(d), "want": want, "notes": notes})
+
+
+def custom_objective(y_true, y_pred):
+    return y_pred - y_true, np.ones_like(y_pred)
+
+
+def xgb_refusals(X, y):
+    import cloudpickle
+    pipe = Pipeline([("scale", StandardScaler()),
+                     ("model", xgb.XGBRegressor(n_estimators=3, max_depth=2, random_state=0))]).fit(X, y)
+    snap = bytes(final_of(pipe).get_booster().__getstate__()["handle"])
+    add_refusal("xgb_truncated_snapshot", with_handle(pipe, snap[:len(snap) // 2]), "_Booster",
+                "the Booster's memory snapshot cut in half")
+    add_refusal("xgb_garbage_handle", with_handle(pipe, b"not a model at all, just some bytes"), "_Booster",
+                "the Booster's handle holds bytes that are no XGBoost model")
+    bad = struct.pack("<q", 1 << 40)
+    add_refusal("xgb_config_offset_overrun", with_handle(pipe, b"CONFIG-offset:" + bad + b"{}"), "memory snapshot says",
+                "a CONFIG-offset snapshot whose model length runs past the end")
+    unfitted = Pipeline([("scale", StandardScaler().fit(X)), ("model", xgb.XGBRegressor())])
+    add_refusal("xgb_unfitted", pickle.dumps(unfitted, protocol=4), "_Booster",
+                "an XGBRegressor that was never fitted (no _Booster)")
+    custom_objective.__module__ = "__main__"
+    est = xgb.XGBRegressor(n_estimators=2, objective=custom_objective).fit(X, y)
+    add_refusal("xgb_custom_objective", cloudpickle.dumps(est, protocol=4), "Python code",
+                "XGBRegressor with a callable objective pickled by value: fails closed")
+
+
+# --------------------------------------------------------------------------
+
+
+def readme():
+    lines = ["# Boosters inside scikit-learn objects, and IsolationForest", "",
+             "Written by `gen.py` (`/usr/bin/python3 testdata/longtail/boosters/gen.py`); see its docstring.",
+             "`cases.json` lists every case in the fixtureCase format (cmd/mlbatch/score_test.go).", "",
+             "| case | estimator | final step | notes |", "| --- | --- | --- | --- |"]
+    for c in CASES:
+        lines.append("| %s | %s | %s | %s |" % (c["name"].split("/")[-1], c["estimator"].split(".")[-1],
+                                               c["final_estimator"], c["notes"]))
+    lines += ["", "Models that must fail to load (`refusals` in cases.json, exit code 3):", ""]
+    for r in REFUSALS:
+        lines.append("- `%s`: %s" % (r["name"].split("/", 2)[-1], r["notes"]))
+    mf.write_text(os.path.join(HERE, "README.md"), "\n".join(lines) + "\n")
+
+
+def main():
+    warnings.simplefilter("ignore")
+    for entry in os.listdir(HERE):
+        if entry not in KEEP:
+            p = os.path.join(HERE, entry)
+            shutil.rmtree(p) if os.path.isdir(p) else os.remove(p)
+    xgb_cases()
+    readme()
+    doc = {"about": "boosters pickled inside scikit-learn objects, and IsolationForest; written by "
+                    "testdata/longtail/boosters/gen.py",
+           "generator": {"sklearn": __import__("sklearn").__version__, "numpy": np.__version__,
+                         "pandas": pd.__version__, "xgboost": xgb.__version__},
+           "cases": CASES, "errors": ERRORS, "refusals": REFUSALS}
+    mf.write_text(os.path.join(HERE, "cases.json"), json.dumps(doc, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
