@@ -38,6 +38,7 @@ fixtures:
 	$(PYTHON) testdata/pipelines/gen.py
 	$(PYTHON) testdata/longtail/mlp_decomp/gen.py
 	$(PYTHON) testdata/longtail/boosters/gen.py
+	$(PYTHON) testdata/longtail/neighbors/gen.py
 
 fixtures-deps:
 	apt-get update
