@@ -12,7 +12,7 @@ func mlpDecompFixtures(t *testing.T) pipelineFixtures {
 	t.Helper()
 	var f pipelineFixtures
 	readJSON(t, filepath.Join(testdata, "longtail", "mlp_decomp", "cases.json"), &f)
-	if len(f.Cases) < 18 {
+	if len(f.Cases) < 34 {
 		t.Fatalf("only %d cases", len(f.Cases))
 	}
 	return f

@@ -154,22 +154,35 @@ func readScores(obj *pickle.Object) ([]float64, bool, error) {
 	return s, a.DType != nil && a.DType.Kind == 'f' && a.DType.ItemSize == 4, nil
 }
 
-// stableOrder is np.argsort(v, kind="mergesort"): ascending, ties in index order.
+// stableOrder is np.argsort(v, kind="mergesort"): ascending, NaN last (as
+// numpy sorts), ties in index order.
 func stableOrder(v []float64) []int {
 	idx := make([]int, len(v))
 	for i := range idx {
 		idx[i] = i
 	}
-	slices.SortStableFunc(idx, func(a, b int) int {
-		switch {
-		case v[a] < v[b]:
-			return -1
-		case v[a] > v[b]:
+	slices.SortStableFunc(idx, func(a, b int) int { return npCompare(v[a], v[b]) })
+	return idx
+}
+
+// npCompare orders floats as numpy's sort does: NaN after everything.
+func npCompare(x, y float64) int {
+	xn, yn := math.IsNaN(x), math.IsNaN(y)
+	switch {
+	case xn || yn:
+		if xn && yn {
+			return 0
+		}
+		if xn {
 			return 1
 		}
-		return 0
-	})
-	return idx
+		return -1
+	case x < y:
+		return -1
+	case x > y:
+		return 1
+	}
+	return 0
 }
 
 func buildSelectKBest(obj *pickle.Object) (transformer, error) {
@@ -260,15 +273,7 @@ func pySliceStop(stop, n int) int {
 // (numpy 1.22 and later; the same values as the older interpolation="linear").
 func npPercentile(a []float64, q float64) float64 {
 	s := slices.Clone(a)
-	slices.SortFunc(s, func(x, y float64) int {
-		switch {
-		case x < y:
-			return -1
-		case x > y:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(s, npCompare)
 	n := len(s)
 	vi := float64(n-1) * (q / 100)
 	prev := math.Floor(vi)
@@ -547,11 +552,14 @@ func pairwise(a []float64) float64 {
 	return pairwise(a[:n2]) + pairwise(a[n2:])
 }
 
-// npMedian is numpy.median of a vector without NaN: the middle value, or the
-// mean of the two middle values.
+// npMedian is numpy.median of a vector: the middle value, or the mean of the
+// two middle values; NaN when any value is NaN.
 func npMedian(a []float64) float64 {
 	s := slices.Clone(a)
-	slices.Sort(s)
+	slices.SortFunc(s, npCompare)
+	if math.IsNaN(s[len(s)-1]) {
+		return math.NaN()
+	}
 	n := len(s)
 	if n%2 == 1 {
 		return s[n/2]

@@ -83,7 +83,9 @@ def write_input(df, name):
 
 
 def signature(X):
-    return mf.col_signature(list(X.columns), mf.out_tensor())
+    types_ = {"f": "double", "i": "long", "b": "boolean"}
+    inputs = [{"type": types_.get(X[c].dtype.kind, "string"), "name": c, "required": True} for c in X.columns]
+    return {"inputs": json.dumps(inputs), "outputs": json.dumps(mf.out_tensor()), "params": None}
 
 
 def qual(est):
@@ -372,6 +374,212 @@ def decomposition_cases():
              notes="StandardScaler -> FastICA(whiten=False: no centring) -> LogisticRegression")
 
 
+def selection_cases():
+    # Breast cancer with three exact copies of a column (equal scores: ties),
+    # a constant column (NaN F score) and a column of noise.
+    X, y = breast_cancer()
+    rng = np.random.RandomState(7)
+    X = X.copy()
+    X["dup_a"] = X.iloc[:, 3]
+    X["dup_b"] = X.iloc[:, 3]
+    X["const"] = 1.0
+    X["noise"] = np.round(rng.randn(len(X)), 6)
+    Xf, yf, Xt = split(X, y, 150)
+    inp = write_input(Xt, "breast_cancer_ties_input.csv")
+    # f_classif: feature 3 and its two copies have equal scores; k cuts
+    # through them, so the stable argsort decides which survive.
+    scores = f_classif(Xf, yf)[0]
+    order = np.argsort(np.nan_to_num(scores, nan=-np.inf))
+    rank_dup = int(np.sum(scores > scores[3]))
+    k = rank_dup + 2  # keeps two of the three equal columns
+    pipe = Pipeline([("kbest", SelectKBest(f_classif, k=k)), ("scale", StandardScaler()),
+                     ("lr", LogisticRegression(max_iter=2000))]).fit(Xf, yf)
+    add_case("bc_kbest_ties_logreg", pipe, [("input", inp)],
+             notes="SelectKBest(k=%d) cutting through three equal scores (stable argsort keeps the later two), NaN score of a constant column" % k)
+    pct = 100.0 * (rank_dup + 2) / X.shape[1]
+    pipe = Pipeline([("pct", SelectPercentile(f_classif, percentile=pct)), ("scale", StandardScaler()),
+                     ("lr", LogisticRegression(max_iter=2000))]).fit(Xf, yf)
+    add_case("bc_percentile_ties_logreg", pipe, [("input", inp)],
+             notes="SelectPercentile(%.6g) whose threshold falls on three equal scores (first ties kept up to int(n*p/100))" % pct)
+    pipe = Pipeline([("scale", MinMaxScaler()), ("chi2", SelectKBest(chi2, k="all")),
+                     ("pct", SelectPercentile(chi2, percentile=40)),
+                     ("mlp", MLPClassifier(hidden_layer_sizes=(8,), max_iter=400, random_state=0))]).fit(Xf, yf)
+    add_case("bc_chi2_all_percentile_mlp", pipe, [("input", inp)],
+             notes="MinMaxScaler -> SelectKBest(chi2, 'all') -> SelectPercentile(chi2, 40) -> MLPClassifier")
+
+    # SelectFromModel: every threshold rule and importance source.
+    pipe = Pipeline([("scale", StandardScaler()),
+                     ("sfm", SelectFromModel(RandomForestClassifier(n_estimators=15, max_depth=4, random_state=0),
+                                             threshold="median")),
+                     ("lr", LogisticRegression(max_iter=2000))]).fit(Xf, yf)
+    add_case("bc_sfm_forest_median_logreg", pipe, [("input", inp)],
+             notes="SelectFromModel(RandomForestClassifier, threshold='median'): feature_importances_ from the trees")
+    pipe = Pipeline([("sfm", SelectFromModel(GradientBoostingClassifier(n_estimators=20, max_depth=2, random_state=0),
+                                             threshold="1.25*mean")),
+                     ("scale", StandardScaler()), ("lr", LogisticRegression(max_iter=2000))]).fit(Xf, yf)
+    add_case("bc_sfm_gb_125mean_logreg", pipe, [("input", inp)],
+             notes="SelectFromModel(GradientBoostingClassifier, threshold='1.25*mean')")
+    pipe = Pipeline([("sfm", SelectFromModel(DecisionTreeClassifier(max_depth=5, random_state=0),
+                                             threshold=-np.inf, max_features=6)),
+                     ("scale", StandardScaler()), ("lr", LogisticRegression(max_iter=2000))]).fit(Xf, yf)
+    add_case("bc_sfm_tree_maxfeatures_logreg", pipe, [("input", inp)],
+             notes="SelectFromModel(DecisionTreeClassifier, threshold=-inf, max_features=6): stable argsort of -importances (ties at 0)")
+    pipe = Pipeline([("scale", StandardScaler()),
+                     ("sfm", SelectFromModel(LogisticRegression(penalty="l1", solver="liblinear", C=0.1))),
+                     ("mlp", MLPClassifier(hidden_layer_sizes=(6,), activation="tanh", max_iter=500,
+                                           random_state=0))]).fit(Xf, yf)
+    add_case("bc_sfm_l1_default_mlp", pipe, [("input", inp)],
+             notes="SelectFromModel(LogisticRegression(penalty='l1')) with the default threshold (1e-5 for L1 models)")
+    pipe = Pipeline([("scale", StandardScaler()), ("vt", VarianceThreshold(threshold=0.5)),
+                     ("rfe", RFE(LogisticRegression(max_iter=2000), n_features_to_select=6, step=3)),
+                     ("lr", LogisticRegression(max_iter=2000))]).fit(Xf, yf)
+    add_case("bc_vt_rfe_logreg", pipe, [("input", inp)],
+             notes="VarianceThreshold(0.5) after scaling (drops the constant column) -> RFE(6) -> LogisticRegression")
+
+    X, y = wine()
+    Xf, yf, Xt = split(X, y, 60)
+    inp = os.path.join(HERE, "wine_input.csv")
+    pipe = Pipeline([("scale", StandardScaler()),
+                     ("sfm", SelectFromModel(LogisticRegression(max_iter=2000), threshold="mean")),
+                     ("lr", LogisticRegression(max_iter=2000))]).fit(Xf, yf)
+    add_case("wine_sfm_logreg_mean", pipe, [("input", inp)],
+             notes="SelectFromModel(multinomial LogisticRegression, 'mean'): L1 norm of coef_ over the classes")
+    pipe = Pipeline([("scale", StandardScaler()),
+                     ("sfm", SelectFromModel(LogisticRegression(max_iter=2000), threshold=0.8, norm_order=2)),
+                     ("lr", LogisticRegression(max_iter=2000))]).fit(Xf, yf)
+    add_case("wine_sfm_logreg_norm2_number", pipe, [("input", inp)],
+             notes="SelectFromModel(norm_order=2, threshold=0.8)")
+    sc = StandardScaler().fit(Xf)
+    lr = LogisticRegression(max_iter=2000).fit(sc.transform(Xf), yf)
+    sfm = SelectFromModel(lr, prefit=True, threshold="median")
+    clf = LogisticRegression(max_iter=2000).fit(sfm.transform(sc.transform(Xf)), yf)
+    pipe = Pipeline([("scale", sc), ("sfm", sfm), ("lr", clf)])
+    add_case("wine_sfm_prefit_unfitted", pipe, [("input", inp)],
+             notes="SelectFromModel(prefit=True) never fitted: no estimator_, the given estimator is used")
+    rfe = RFE(DecisionTreeClassifier(max_depth=4, random_state=0), n_features_to_select=5).fit(Xf, yf)
+    add_case("wine_rfe_tree_model", rfe, [("input", inp)],
+             notes="RFE(DecisionTreeClassifier) logged as the model itself: predict = estimator_.predict(transform(X))")
+    rfecv = RFECV(LogisticRegression(max_iter=3000), step=2, cv=3).fit(Xf, yf)
+    pipe = Pipeline([("rfecv", rfecv), ("mlp", MLPClassifier(hidden_layer_sizes=(10,), max_iter=800,
+                                                                random_state=0))])
+    pipe.fit(Xf, yf)
+    add_case("wine_rfecv_mlp", pipe, [("input", inp)], notes="RFECV(LogisticRegression) -> MLPClassifier")
+
+    X, y = diabetes()
+    Xf, yf, Xt = split(X, y, 120)
+    inp = os.path.join(HERE, "diabetes_input.csv")
+    pipe = Pipeline([("sfm", SelectFromModel(Lasso(alpha=0.5))), ("lr", LinearRegression())]).fit(Xf, yf)
+    add_case("diabetes_sfm_lasso_linreg", pipe, [("input", inp)],
+             notes="SelectFromModel(Lasso) default threshold 1e-5 (1-D coef_)")
+    pipe = Pipeline([("sfm", SelectFromModel(ExtraTreeRegressor(max_depth=6, random_state=0), threshold=0.05)),
+                     ("ridge", Ridge())]).fit(Xf, yf)
+    add_case("diabetes_sfm_extratree_number_ridge", pipe, [("input", inp)],
+             notes="SelectFromModel(ExtraTreeRegressor, threshold=0.05)")
+    pipe = Pipeline([("kbest", SelectKBest(f_regression, k=5)),
+                     ("mlp", MLPRegressor(hidden_layer_sizes=(10,), max_iter=800, random_state=0))]).fit(Xf, yf)
+    old = relayout(pipe, {SelectKBest: "sklearn.feature_selection.univariate_selection.SelectKBest"},
+                   edit=lambda cls, st: st.pop("n_features_in_", None))
+    # The pickled score_func keeps its own module; in 0.21 that was
+    # univariate_selection too.
+    old.steps[0][1].score_func = standin_func("sklearn.feature_selection.univariate_selection", "f_regression")
+    add_case("diabetes_kbest_mlp_skl021", pipe, [("input", inp)], pickled=dumps(old),
+             notes="SelectKBest(f_regression) -> MLPRegressor with SelectKBest and its score_func under 0.21's module")
+    rfe = RFE(LinearRegression(), n_features_to_select=4).fit(Xf, yf)
+    add_case("diabetes_rfe_linreg_model", rfe, [("input", inp)],
+             notes="RFE(LinearRegression) as the model")
+
+    # ColumnTransformer: selectors inside, names flowing out.
+    Xc, y = breast_cancer()
+    Xc = Xc.iloc[:, :8].copy()
+    Xc["grade"] = np.where(Xc.iloc[:, 0] > Xc.iloc[:, 0].median(), "high", "low")
+    Xc["site"] = np.array(["a", "b", "c"], dtype=object)[np.arange(len(Xc)) % 3]
+    Xf, yf, Xt = split(Xc, y, 150)
+    inp = write_input(Xt, "bc_mixed_input.csv")
+    ct = ColumnTransformer([
+        ("num", Pipeline([("scale", StandardScaler()), ("kbest", SelectKBest(f_classif, k=4))]),
+         list(Xc.columns[:8])),
+        ("cat", OneHotEncoder(handle_unknown="ignore"), ["grade", "site"]),
+    ])
+    pipe = Pipeline([("ct", ct), ("vt", VarianceThreshold(0.1)),
+                     ("pct", SelectPercentile(f_classif, percentile=60)),
+                     ("lr", LogisticRegression(max_iter=2000))]).fit(Xf, yf)
+    add_case("bc_ct_kbest_onehot_vt_percentile_logreg", pipe, [("input", inp)],
+             notes="ColumnTransformer(scaler + SelectKBest on numbers, OneHotEncoder) -> VarianceThreshold -> SelectPercentile -> LogisticRegression (names flow through the selectors)")
+
+
+def mask_cases():
+    """Selectors with synthetic fitted scores (many ties, NaN, infinities),
+    pickled, with scikit-learn's own get_support(): masks.json, checked by
+    model/sklearn's unit tests through the same decoder and builders."""
+    import base64
+    rng = np.random.RandomState(11)
+    out = []
+
+    def scores_vec(n):
+        kind = rng.randint(4)
+        if kind == 0:
+            v = rng.randint(0, 4, n).astype(np.float64)  # heavy ties
+        elif kind == 1:
+            v = np.round(rng.randn(n), 1)
+        else:
+            v = rng.rand(n) * 10
+        if rng.rand() < 0.4:
+            v[rng.rand(n) < 0.15] = np.nan
+        if rng.rand() < 0.2:
+            v[rng.randint(n)] = np.inf
+        if rng.rand() < 0.2:
+            v[v == 0] = -0.0
+        return v
+
+    def add(sel, what):
+        out.append({"what": what, "pickle": base64.b64encode(dumps(sel)).decode(),
+                    "support": [int(i) for i in np.where(sel.get_support())[0]]})
+
+    for i in range(60):
+        n = int(rng.choice([1, 2, 5, 9, 17, 40, 130, 300]))
+        v = scores_vec(n)
+        choice = rng.randint(3)
+        if choice == 0:
+            k = "all" if rng.rand() < 0.1 else int(rng.randint(0, n + 2))
+            sel = SelectKBest(f_classif, k=min(k, n) if k != "all" else k)
+            sel.scores_, sel.pvalues_ = v, v
+            add(sel, "SelectKBest k=%s n=%d" % (sel.k, n))
+        elif choice == 1:
+            p = [0, 100, int(rng.randint(1, 100)), float(np.round(rng.rand() * 100, 3))][rng.randint(4)]
+            sel = SelectPercentile(f_classif, percentile=p)
+            sel.scores_, sel.pvalues_ = v, v
+            add(sel, "SelectPercentile percentile=%s n=%d" % (p, n))
+        else:
+            thr = [None, "mean", "median", "1.25*mean", " 0.5 * median", float(np.round(rng.rand() * 3, 2)),
+                   -np.inf][rng.randint(7)]
+            mf_ = None if rng.rand() < 0.5 else int(rng.randint(0, n + 1))
+            if rng.rand() < 0.5:
+                est = Lasso()
+                est.coef_ = v * np.where(rng.rand(n) < 0.5, -1, 1)
+            else:
+                est = Ridge()
+                est.coef_ = np.vstack([v, scores_vec(n) if rng.rand() < 0.5 else v[::-1].copy()])
+            norm = [1, 2, np.inf][rng.randint(3)]
+            sel = SelectFromModel(est, prefit=True, threshold=thr, max_features=mf_, norm_order=norm)
+            add(sel, "SelectFromModel %s threshold=%r max_features=%s norm_order=%s n=%d" % (
+                type(est).__name__, thr, mf_, norm, n))
+    for i in range(6):
+        n = int(rng.choice([3, 12, 50]))
+        v = np.round(rng.rand(n), 1)
+        sel = VarianceThreshold(threshold=float(rng.choice([0.0, 0.3, 0.5])))
+        sel.variances_ = v
+        sel.n_features_in_ = n
+        add(sel, "VarianceThreshold threshold=%s n=%d" % (sel.threshold, n))
+    mf.write_text(os.path.join(HERE, "masks.json"), json.dumps({
+        "about": "selectors with synthetic fitted scores and scikit-learn's get_support(); written by gen.py",
+        "cases": out}, indent=1) + "\n")
+
+
+def standin_func(module, name):
+    cls = standin(module, name)
+    return cls
+
+
 def write_readme():
     lines = ["# Long-tail fixtures: MLP, decomposition, feature selection, DictVectorizer", "",
              "Written by `gen.py` (scikit-learn %s, numpy %s, pandas %s via /usr/bin/python3)." % (
@@ -394,6 +602,8 @@ def main():
             os.remove(p)
     mlp_cases()
     decomposition_cases()
+    selection_cases()
+    mask_cases()
     doc = {
         "about": "long-tail scikit-learn fixtures (MLP, decomposition, selection, DictVectorizer); written by testdata/%s/gen.py" % AREA,
         "generator": {"sklearn": sklearn.__version__, "numpy": np.__version__, "pandas": pd.__version__},
