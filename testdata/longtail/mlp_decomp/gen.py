@@ -69,7 +69,7 @@ AREA = "longtail/mlp_decomp"
 KEEP = {"gen.py", "README.md", "__pycache__"}
 FLOAT_TOL = {"rel": 1e-9, "abs": 1e-12, "note": "float64 matrix products"}
 LABEL_TOL = {"exact": True, "note": "labels compare exactly"}
-CASES, ERRORS, README = [], [], []
+CASES, ERRORS, REFUSALS, README = [], [], [], []
 
 
 def rel(path):
@@ -575,6 +575,44 @@ def mask_cases():
         "cases": out}, indent=1) + "\n")
 
 
+def dictvectorizer_cases():
+    """DictVectorizer cannot be fed from a table: transform iterates X and
+    calls .items() on each element. A DataFrame (what MLflow's pyfunc passes)
+    iterates its column names, a 2-D array its rows; both fail. The only table
+    shape that works is a column of dict cells routed by a ColumnTransformer
+    with a scalar column name (a Series of dicts), which no CSV or flat
+    Parquet input can hold. mlbatch refuses these models at load, saying so;
+    the Python errors are recorded here as the evidence."""
+    recs = [{"city": c, "rooms": float(r), "garden": bool(g)}
+            for c, r, g in zip(np.array(["Paris", "Rome", "Oslo", "Lyon"])[np.arange(40) % 4],
+                               np.arange(40) % 5 + 1, np.arange(40) % 3 == 0)]
+    y = (np.arange(40) % 5 > 2).astype(int)
+    df = pd.DataFrame(recs)
+    inp = write_input(df, "dict_records_input.csv")
+
+    def refusal(name, est, python_input, want, notes):
+        d = os.path.join(HERE, name)
+        mf.save_sklearn_model(d, est, fmt="cloudpickle", protocol=4, signature=signature(df),
+                              utc_time="2024-06-10 08:00:00.000000")
+        try:
+            est.predict(python_input)
+            err = None
+        except Exception as e:  # the evidence: what pyfunc's predict raises
+            err = "%s: %s" % (type(e).__name__, e)
+        REFUSALS.append({"name": name, "kind": "model_load", "model_dir": rel(d), "input": rel(inp),
+                         "want": want, "python_error_on_dataframe": err, "notes": notes})
+        README.append((name, notes + " (refused at load)"))
+
+    pipe = Pipeline([("dv", DictVectorizer(sparse=False, separator=":")),
+                     ("lr", LogisticRegression(max_iter=1000))]).fit(recs, y)
+    refusal("dictvectorizer_logreg", pipe, pd.read_csv(inp), ["DictVectorizer", "DataFrame"],
+            "Pipeline(DictVectorizer, LogisticRegression) fitted on a list of dicts; pyfunc's DataFrame fails in Python")
+    ct = Pipeline([("ct", ColumnTransformer([("dv", DictVectorizer(), "feats")])),
+                   ("lr", LogisticRegression(max_iter=1000))]).fit(pd.DataFrame({"feats": recs}), y)
+    refusal("dictvectorizer_in_ct_logreg", ct, pd.read_csv(inp), ["DictVectorizer"],
+            "ColumnTransformer routing a column of dicts to DictVectorizer: a CSV or flat Parquet column holds no dicts")
+
+
 def standin_func(module, name):
     cls = standin(module, name)
     return cls
@@ -604,6 +642,7 @@ def main():
     decomposition_cases()
     selection_cases()
     mask_cases()
+    dictvectorizer_cases()
     doc = {
         "about": "long-tail scikit-learn fixtures (MLP, decomposition, selection, DictVectorizer); written by testdata/%s/gen.py" % AREA,
         "generator": {"sklearn": sklearn.__version__, "numpy": np.__version__, "pandas": pd.__version__},
@@ -615,6 +654,7 @@ def main():
         },
         "cases": CASES,
         "errors": ERRORS,
+        "refusals": REFUSALS,
     }
     mf.write_text(os.path.join(HERE, "cases.json"), json.dumps(doc, indent=2) + "\n")
     write_readme()
