@@ -2,6 +2,7 @@ package sklearn
 
 import (
 	"context"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -122,4 +123,59 @@ func forestBlock(t testing.TB) (*forest, []float32) {
 		}
 	}
 	return f, rows
+}
+
+// BenchmarkHGBWalk times the trees of a committed HistGradientBoostingClassifier
+// (breast cancer, with NaN) over blocks of 128 rows: the fixed-depth lockstep
+// walk raw uses for numeric trees, against the 8-lane walk with an "all lanes
+// done" test per step that it replaced for them (and still uses for trees with
+// categorical splits).
+func BenchmarkHGBWalk(b *testing.B) {
+	data, err := os.ReadFile(filepath.Join(testdata, "models", "hgbc_binary_bc_nan", "model.pkl"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	est, err := Decode(data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, ok := est.(*hgbClassifier)
+	if !ok {
+		b.Fatalf("hgbc_binary_bc_nan decodes to %T", est)
+	}
+	e := c.hgbEnsemble
+	names, cols := readCSV(b, filepath.Join(testdata, "models", "breast_cancer_nan_input.csv"))
+	F := len(names)
+	n := min(hgbBlockRows, len(cols[names[0]]))
+	buf := make([]float64, n*F)
+	for j, name := range names {
+		for i := range n {
+			v := math.NaN()
+			if s := cols[name][i]; s != "" {
+				if v, err = strconv.ParseFloat(s, 64); err != nil {
+					b.Fatal(err)
+				}
+			}
+			buf[i*F+j] = v
+		}
+	}
+	acc := make([]float64, n*e.K)
+	b.Run("lockstep", func(b *testing.B) {
+		for b.Loop() {
+			for t, root := range e.roots {
+				e.walkBlock(root, e.shape[t], buf, F, n, acc, e.K, t%e.K)
+			}
+		}
+		b.ReportMetric(float64(n*len(e.roots))*float64(b.N)/b.Elapsed().Seconds(), "walks/s")
+	})
+	b.Run("lanes", func(b *testing.B) {
+		for b.Loop() {
+			for t, root := range e.roots {
+				for r0 := 0; r0 < n; r0 += hgbLanes {
+					e.walkLanes(root, buf, F, r0, min(hgbLanes, n-r0), acc, e.K, t%e.K)
+				}
+			}
+		}
+		b.ReportMetric(float64(n*len(e.roots))*float64(b.N)/b.Elapsed().Seconds(), "walks/s")
+	})
 }
