@@ -19,6 +19,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"time"
 
@@ -178,7 +179,19 @@ func copyCmd(args []string) error {
 	fs := flag.NewFlagSet("copy", flag.ExitOnError)
 	in := fs.String("in", "", "input")
 	out := fs.String("out", "", "output")
+	prof := fs.String("cpuprofile", "", "write a CPU profile here")
 	fs.Parse(args)
+	if *prof != "" {
+		f, err := os.Create(*prof)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	src, err := readers.Open(*in, readers.Options{})
 	if err != nil {
 		return err
