@@ -21,6 +21,16 @@
 // holds the whole text model (under _handle since LightGBM 4, handle before) and
 // best_iteration, which predict honours like Booster.predict(num_iteration=None).
 //
+// The same classes pickled inside scikit-learn objects (the last step of a
+// Pipeline logged with the sklearn flavor) are registered with model/sklearn
+// (sklearn.RegisterExternal; pickled.go), built by the same reader, and
+// implement sklearn.Regressor or sklearn.Classifier so scikit-learn
+// meta-estimators can wrap them. A lightgbm flavor whose model.pkl holds a
+// scikit-learn object (model_class sklearn.pipeline.Pipeline, or no
+// model_class and a pickle whose object is a scikit-learn class) is decoded
+// by model/sklearn and scored as the sklearn flavor scores it; Info still
+// reports the lightgbm flavor.
+//
 // # Prediction
 //
 // Each tree is walked as LightGBM's Tree::Decision does: decision_type bit 0 marks

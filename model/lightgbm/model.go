@@ -3,6 +3,7 @@ package lightgbm
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"github.com/mlbatch/mlbatch/internal/mlerr"
 	"github.com/mlbatch/mlbatch/model"
 	"github.com/mlbatch/mlbatch/model/labels"
+	"github.com/mlbatch/mlbatch/model/pickle"
 )
 
 // Model classes MLflow records in the lightgbm flavor's model_class.
@@ -78,13 +80,22 @@ func load(mm *model.MLmodel, opts model.LoadOptions) (model.Model, error) {
 		est = &estimator{booster: b, class: ClassBooster, iters: b.numIter}
 	case "", ClassClassifier, ClassRegressor, ClassRanker:
 		if est, err = decodeSklearn(data); err != nil {
+			var ue *pickle.UnsupportedError
+			if class == "" && errors.As(err, &ue) && isSklearnClass(ue.Module+"."+ue.Name) {
+				// An MLflow 1.x folder (no model_class) whose pickle holds a
+				// scikit-learn object: a Pipeline ending in an LGBM estimator.
+				return loadSklearnObject(data, "", mm, opts, path)
+			}
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 		if class != "" && est.class != class {
 			return nil, fmt.Errorf("%s: model_class is %s but the pickle holds %s", path, class, est.class)
 		}
 	default:
-		return nil, fmt.Errorf("%s: model_class %q is not supported (%s, %s, %s and %s are)",
+		if isSklearnClass(class) {
+			return loadSklearnObject(data, class, mm, opts, path)
+		}
+		return nil, fmt.Errorf("%s: model_class %q is not supported (%s, %s, %s, %s and scikit-learn objects such as a Pipeline ending in one of them are)",
 			mlmodelPath, class, ClassBooster, ClassClassifier, ClassRegressor, ClassRanker)
 	}
 	return newModel(est, mm, opts, path)

@@ -18,8 +18,9 @@ from testdata/lightgbm/gen.py's model builder and evaluator (written from
 LightGBM's C++ sources; see testdata/lightgbm/README.md), and the scikit-learn
 wrapper classes are that script's stand-ins pickled under lightgbm.sklearn.
 
-Inputs are read back with pandas.read_csv before scoring, so goldens are what
-the models compute on the DataFrame pandas builds from each CSV file.
+Inputs are read back with pandas.read_csv (float_precision="round_trip", so
+every number is the exact value the CSV spells) before scoring, so goldens are
+what the models compute on the DataFrame pandas builds from each CSV file.
 
 Deterministic: fixed seeds, single-threaded numerics. The script owns
 testdata/longtail/boosters/ except itself.
@@ -77,6 +78,12 @@ def final_of(est):
     return est.steps[-1][1] if isinstance(est, Pipeline) else est
 
 
+def read_csv(path):
+    """pandas.read_csv with exact float parsing: the default parser can be an
+    ulp off, which moves a value sitting on a tree threshold to the other side."""
+    return pd.read_csv(path, float_precision="round_trip")
+
+
 def write_input(df, name):
     path = os.path.join(HERE, name)
     df.to_csv(path, index=False, lineterminator="\n")
@@ -114,7 +121,7 @@ def add_case(name, est, in_path, columns, *, pickled=None, signature=True, tol=X
     """Save est (or the given pickle bytes) as an MLflow sklearn folder and write
     goldens from est's predict (and predict_proba for classifiers) on the CSV."""
     d = os.path.join(HERE, name)
-    df = pd.read_csv(in_path)
+    df = read_csv(in_path)
     X = df[columns]
     sig = None
     pred = est.predict(X)
@@ -239,7 +246,7 @@ def xgb_cases():
     assert clf.best_iteration + 1 < clf.get_booster().num_boosted_rounds(), "early stopping did not stop early"
     pipe = Pipeline([("scale", scaler), ("model", clf)])
     wine_in = write_input(Xw.iloc[::2].reset_index(drop=True), "wine_input.csv")
-    Xs = scaler.transform(pd.read_csv(wine_in))
+    Xs = scaler.transform(read_csv(wine_in))
     assert not np.array_equal(clf.predict_proba(Xs), clf.predict_proba(Xs, iteration_range=(0, clf.get_booster().num_boosted_rounds()))), \
         "best_iteration makes no difference on the input"
     add_case("xgb_classifier_multiclass_early_stop", pipe, wine_in, list(Xw.columns),
@@ -352,7 +359,7 @@ def xgb_old_layouts(X, y, cols, inp):
     ]:
         data = with_handle(pipe, handle)
         back = pickle.loads(data)  # xgboost 1.7.4 reads these layouts too
-        df = pd.read_csv(inp)[cols]
+        df = read_csv(inp)[cols]
         assert np.array_equal(back.predict(df), pipe.predict(df)), name
         add_case(name, back, inp, cols, pickled=data, notes=note)
     # Before 1.0 the handle was the bare binary model (and there was no
@@ -362,6 +369,188 @@ def xgb_old_layouts(X, y, cols, inp):
     add_case("xgb_snapshot_binary", pipe, inp, cols, pickled=data,
              notes="bare binary model as the Booster handle (xgboost < 1.0), no best_iteration; "
                    "goldens from the same booster in 1.7")
+
+
+# --------------------------------------------------------------------------
+# LightGBM (no lightgbm package: testdata/lightgbm/gen.py's builder, evaluator
+# and stand-in classes)
+
+
+def lgbgen():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("lightgbm_fixture_gen", os.path.join(TESTDATA, "lightgbm", "gen.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def lgb_model(G, spec, binary_features):
+    """Random trees (testdata/lightgbm/gen.py's Builder) over spec's features;
+    features in binary_features only ever hold 0 or 1 (one-hot or indicator
+    columns), so their splits sit between those."""
+    builder = G.Builder(spec)
+    for f in binary_features:
+        builder.pools[f] = ("num", [0.5, G.KZT, 0.0], [0.0, 1.0])
+    trees = []
+    for _ in range(spec.iterations):
+        for k in range(spec.num_class):
+            trees.append(builder.tree(k if spec.num_class > 1 else None, False))
+    text = G.model_text(spec, trees, builder.pools)
+    if "pandas_categorical" not in text:
+        text += "\npandas_categorical:null\n"
+    return text, builder.pools
+
+
+def lgb_estimator(G, cls, text, spec, *, labels, handle_key, best_iteration):
+    """A fitted stand-in LGBM estimator, state as LightGBM pickles it."""
+    data = G.sklearn_pickle(cls, text, spec, labels=labels, handle_key=handle_key,
+                            best_iteration=best_iteration, protocol=4)
+    est = pickle.loads(data)  # an instance of the stand-in classes sklearn_pickle just registered
+    # Unpickling put the Booster's state in its __dict__; the stand-in pickles
+    # self.state, so keep the state there for the Pipeline's pickle.
+    est._Booster.state = dict(est._Booster.__dict__)
+    install_lgb_predict(G)
+    return est
+
+
+def install_lgb_predict(G):
+    """predict/predict_proba for the stand-ins, as LightGBM's sklearn.py and
+    Booster.predict(num_iteration=None) compute them, with gen.py's Reference
+    evaluator for the booster."""
+    sk = sys.modules["lightgbm.sklearn"]
+    cache = {}
+
+    def scores(self, X):
+        st = self._Booster.state
+        text = st.get("_handle", st.get("handle"))
+        ref = cache.setdefault(id(text), G.Reference(text))
+        X = np.asarray(X, dtype=np.float64)
+        out = np.array([ref.predict(list(r), num_iteration=st["best_iteration"]) for r in X])
+        return out[:, 0] if out.shape[1] == 1 else out
+
+    def predict_proba(self, X):
+        p = scores(self, X)
+        if self._n_classes > 2:
+            return p
+        return np.vstack((1.0 - p, p)).transpose()
+
+    def clf_predict(self, X):
+        return self._le.inverse_transform(np.argmax(predict_proba(self, X), axis=1))
+
+    sk.LGBMRegressor.predict = scores
+    sk.LGBMRanker.predict = scores
+    sk.LGBMClassifier.predict = clf_predict
+    sk.LGBMClassifier.predict_proba = predict_proba
+
+
+def lgb_table(pools, n_num, n, seed, names):
+    """Input rows: numeric columns drawn from the trees' probe values (NaN,
+    values on and one ulp around thresholds, tiny values), and a text column."""
+    rng = np.random.RandomState(seed)
+    cols = {}
+    for f in range(n_num):
+        probes = pools[f][2]
+        cols[names[f]] = [probes[i] for i in rng.randint(0, len(probes), n)]
+    cols["region"] = rng.choice(["north", "south", "east", "west"], n)
+    return pd.DataFrame(cols)
+
+
+def lgb_cases():
+    G = lgbgen()
+    num = ["visits", "minutes", "basket", "discount"]
+
+    # ColumnTransformer(passthrough numbers, one-hot region) -> LGBMClassifier,
+    # binary, string labels, LightGBM 4 (_handle).
+    spec = G.Spec("lgbm_ct_binary", version="v4", objective="binary sigmoid:1", n_features=8,
+                  iterations=6, depth=4, seed=51)
+    text, pools = lgb_model(G, spec, range(4, 8))
+    df = lgb_table(pools, 4, 300, 52, num)
+    ct = ColumnTransformer([("num", "passthrough", num),
+                            ("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), ["region"])])
+    ct.fit(df)
+    assert ct.transform(df).shape[1] == 8
+    clf = lgb_estimator(G, "LGBMClassifier", text, spec, labels=["churn", "stay"], handle_key="_handle",
+                        best_iteration=0)
+    pipe = Pipeline([("prep", ct), ("model", clf)])
+    inp = write_input(df, "lgbm_input.csv")
+    add_case("lgbm_classifier_ct_v4", pipe, inp, num + ["region"], tol=FLOAT_TOL, proba_names=["churn", "stay"],
+             notes="ColumnTransformer(passthrough, OneHotEncoder) -> LGBMClassifier (LightGBM 4 state: _handle), "
+                   "string labels; NaN and values within kZeroThreshold reach the booster")
+    lgb_flavor_folders(G, pipe, inp, num + ["region"], ["churn", "stay"])
+
+    # SimpleImputer -> LGBMClassifier, 3 classes, LightGBM 3 (handle), early stopping.
+    spec = G.Spec("lgbm_multi", version="v3", objective="multiclass num_class:3", num_class=3, n_features=4,
+                  iterations=5, depth=3, seed=53)
+    text, pools = lgb_model(G, spec, ())
+    df3 = lgb_table(pools, 4, 200, 54, num)
+    imp = SimpleImputer(strategy="median").fit(df3[num])
+    clf = lgb_estimator(G, "LGBMClassifier", text, spec, labels=[7, 2, 4], handle_key="handle", best_iteration=3)
+    pipe = Pipeline([("impute", imp), ("model", clf)])
+    inp3 = write_input(df3[num], "lgbm_multi_input.csv")
+    add_case("lgbm_classifier_multiclass_v3", pipe, inp3, num, tol=FLOAT_TOL, proba_names=["2", "4", "7"],
+             notes="SimpleImputer -> LGBMClassifier (LightGBM 3 state: handle), int labels, best_iteration 3 of 5")
+
+    # SimpleImputer(add_indicator) -> LGBMRegressor, LightGBM 4.
+    imp = SimpleImputer(strategy="mean", add_indicator=True).fit(df[num])
+    width = imp.transform(df[num]).shape[1]
+    spec = G.Spec("lgbm_reg", version="v4", objective="regression", n_features=width, iterations=5, depth=3,
+                  seed=55)
+    text, _ = lgb_model(G, spec, range(4, width))
+    reg = lgb_estimator(G, "LGBMRegressor", text, spec, labels=None, handle_key="_handle", best_iteration=0)
+    pipe = Pipeline([("impute", imp), ("model", reg)])
+    add_case("lgbm_regressor_imputer_v4", pipe, inp, num, tol=FLOAT_TOL,
+             notes="SimpleImputer(add_indicator=True) -> LGBMRegressor (%d features)" % width)
+
+    # LGBMRanker (lambdarank), LightGBM 3, and a bare LGBMRegressor of LightGBM 2.
+    spec = G.Spec("lgbm_rank", version="v3", objective="lambdarank", n_features=4, iterations=4, seed=56)
+    text, pools = lgb_model(G, spec, ())
+    rk = lgb_estimator(G, "LGBMRanker", text, spec, labels=None, handle_key="handle", best_iteration=0)
+    add_case("lgbm_ranker_v3", Pipeline([("impute", SimpleImputer(strategy="median").fit(df3[num])), ("model", rk)]),
+             inp3, num, tol=FLOAT_TOL, notes="SimpleImputer -> LGBMRanker (lambdarank)")
+    spec = G.Spec("lgbm_v2", version="v2", objective="regression", n_features=4, iterations=4, seed=57,
+                  tree_sizes=False, numeric_dts=(0, 2, 8, 10), feature_names=num)
+    text, pools = lgb_model(G, spec, ())
+    reg = lgb_estimator(G, "LGBMRegressor", text, spec, labels=None, handle_key="handle", best_iteration=0)
+    add_case("lgbm_regressor_bare_v2", reg, inp3, num, signature=False, tol=FLOAT_TOL,
+             notes="LGBMRegressor pickled alone (LightGBM 2 text, no tree_sizes), inputs by the booster's feature_names")
+
+    import cloudpickle
+    cut = lgb_estimator(G, "LGBMRegressor", text[:len(text) // 2], spec, labels=None, handle_key="_handle",
+                        best_iteration=0)
+    add_refusal("lgbm_truncated_text", cloudpickle.dumps(Pipeline([("impute", SimpleImputer().fit(df3[num])),
+                                                                   ("model", cut)]), protocol=4),
+                "booster", "a Pipeline ending in an LGBMRegressor whose model text is cut in half")
+
+
+def lgb_flavor_folders(G, pipe, inp, columns, proba_names):
+    """The same Pipeline logged with the lightgbm flavor: model.pkl holds the
+    Pipeline and model_class names it (MLflow 2), or there is no model_class
+    (MLflow 1.x)."""
+    import cloudpickle
+    data = cloudpickle.dumps(pipe, protocol=4)
+    X = read_csv(inp)[columns]
+    pred, proba = pipe.predict(X), pipe.predict_proba(X)
+    for name, mlflow_major in [("lgbm_flavor_pipeline", "2"), ("lgbm_flavor_pipeline_mlflow1", "1")]:
+        spec = G.Spec(name, version="v4", objective="binary", signature=None, mlflow=mlflow_major,
+                      model_class=mlflow_major != "1")
+        d = os.path.join(HERE, name)
+        G.mlflow_folder(d, spec, "model.pkl", data, "sklearn.pipeline.Pipeline")
+        golden = os.path.join(d, "expected.csv")
+        mf.write_csv(golden, ["prediction"], [[str(v)] for v in pred])
+        pgold = os.path.join(d, "expected_proba.csv")
+        cols = ["proba_" + n for n in proba_names]
+        mf.write_csv(pgold, cols, [[mf.fmt_float(v) for v in r] for r in proba])
+        CASES.append({
+            "name": rel(d), "model_dir": rel(d), "input": rel(inp), "flavor": "lightgbm",
+            "estimator": qualname(pipe), "final_estimator": qualname(final_of(pipe)),
+            "feature_source": "feature_names_in_", "features": list(columns),
+            "outputs": [{"method": "predict", "golden": rel(golden), "columns": ["prediction"], "type": "string",
+                         "tolerance": LABEL_TOL},
+                        {"method": "predict_proba", "golden": rel(pgold), "columns": cols, "type": "float64",
+                         "tolerance": FLOAT_TOL}],
+            "notes": "lightgbm flavor whose model.pkl holds the Pipeline (MLflow %s.x%s)" % (
+                mlflow_major, ", model_class sklearn.pipeline.Pipeline" if mlflow_major != "1" else ", no model_class"),
+        })
 
 
 def add_refusal(name, data, want, notes):
@@ -420,6 +609,7 @@ def main():
             p = os.path.join(HERE, entry)
             shutil.rmtree(p) if os.path.isdir(p) else os.remove(p)
     xgb_cases()
+    lgb_cases()
     readme()
     doc = {"about": "boosters pickled inside scikit-learn objects, and IsolationForest; written by "
                     "testdata/longtail/boosters/gen.py",
