@@ -14,6 +14,8 @@ import (
 
 // Reject is an input row that was not scored, with the reason and its values.
 type Reject struct {
+	// File is the input file the row came from.
+	File string
 	// Row is the 1-based data row in the input file.
 	Row int64
 	// Reason says what was wrong, e.g. `column "age": value "abc": not a number`.
@@ -27,13 +29,26 @@ type Reject struct {
 // RejectSchema is the layout of a rejects file: the row number, the reason, then
 // every input column as text (the values as the input held them).
 func RejectSchema(input *arrow.Schema) *arrow.Schema {
+	return rejectSchema(input, false)
+}
+
+// RejectSchemaFiles is RejectSchema with a first column, file, naming the input
+// file of each row: the layout for a dataset of several files.
+func RejectSchemaFiles(input *arrow.Schema) *arrow.Schema {
+	return rejectSchema(input, true)
+}
+
+func rejectSchema(input *arrow.Schema, withFile bool) *arrow.Schema {
 	fields := []arrow.Field{
 		{Name: "row", Type: arrow.PrimitiveTypes.Int64},
 		{Name: "reason", Type: arrow.BinaryTypes.String},
 	}
+	if withFile {
+		fields = append([]arrow.Field{{Name: "file", Type: arrow.BinaryTypes.String}}, fields...)
+	}
 	for _, f := range input.Fields() {
 		name := f.Name
-		if name == "row" || name == "reason" {
+		if name == "row" || name == "reason" || (withFile && name == "file") {
 			name = "input_" + name
 		}
 		fields = append(fields, arrow.Field{Name: name, Type: arrow.BinaryTypes.String, Nullable: true})
@@ -52,7 +67,7 @@ func RejectReason(e *mlerr.RowError) string {
 // RejectFromFields builds a reject from a row's raw fields (CSV), which are in
 // the input schema's column order. A ragged row keeps what fits and notes the rest.
 func RejectFromFields(e *mlerr.RowError, fields []string, ncols int) Reject {
-	r := Reject{Row: e.Row, Reason: RejectReason(e), Values: make([]string, ncols), Null: make([]bool, ncols)}
+	r := Reject{File: e.File, Row: e.Row, Reason: RejectReason(e), Values: make([]string, ncols), Null: make([]bool, ncols)}
 	for j := range ncols {
 		if j < len(fields) {
 			r.Values[j] = fields[j]
@@ -89,12 +104,19 @@ func (w *RejectWriter) WriteRejects(rs []Reject) error {
 	}
 	b := array.NewRecordBuilder(mem, w.Schema)
 	defer b.Release()
-	ncols := len(w.Schema.Fields()) - 2
+	first := 0
+	if w.Schema.NumFields() > 0 && w.Schema.Field(0).Name == "file" {
+		first = 1 // RejectSchemaFiles
+	}
+	ncols := len(w.Schema.Fields()) - 2 - first
 	for _, r := range rs {
-		b.Field(0).(*array.Int64Builder).Append(r.Row)
-		b.Field(1).(*array.StringBuilder).Append(r.Reason)
+		if first == 1 {
+			b.Field(0).(*array.StringBuilder).Append(r.File)
+		}
+		b.Field(first).(*array.Int64Builder).Append(r.Row)
+		b.Field(first + 1).(*array.StringBuilder).Append(r.Reason)
 		for j := range ncols {
-			sb := b.Field(2 + j).(*array.StringBuilder)
+			sb := b.Field(first + 2 + j).(*array.StringBuilder)
 			if j >= len(r.Values) || (j < len(r.Null) && r.Null[j]) {
 				sb.AppendNull()
 			} else {

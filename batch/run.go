@@ -23,6 +23,15 @@ type Source interface {
 	Next() (arrow.RecordBatch, error)
 }
 
+// Located is implemented by sources that read several files in turn (a dataset).
+// After each Next, Location names the file the batch came from and the data rows
+// of that file before the batch (rows left out by the reader included), so errors
+// and rejects name the file and its own row numbers. A batch never spans two
+// files.
+type Located interface {
+	Location() (file string, offset int64)
+}
+
 // Sink is where result batches go (writers.Writer satisfies it).
 type Sink interface {
 	Write(rec arrow.RecordBatch) error
@@ -52,6 +61,10 @@ type Options struct {
 	ReaderRejects func() []Reject
 	// MaxRejects stops the run once more rows than its Count were rejected.
 	MaxRejects MaxRejects
+	// Account, when set, is called on the writing goroutine, in input order, for
+	// every batch taken from the source: the file it came from (Located, else the
+	// source's Name) and its rows read, written and rejected.
+	Account func(file string, read, written, rejected int64)
 }
 
 // Stats counts what a run did.
@@ -68,11 +81,14 @@ type result struct {
 	rec     arrow.RecordBatch // nil for a job that only carries rejects
 	rejects []Reject
 	err     error
+	file    string // the job's file and rows read, for Options.Account
+	read    int64
 }
 
 type job struct {
 	rec     arrow.RecordBatch // nil: no rows, only the reader's rejects
 	offset  int64             // data rows before this batch in the source
+	file    string            // the file the batch came from
 	rows    []int64           // file row of every row, or nil when contiguous
 	rejects []Reject          // rows the reader left out while reading this batch
 	fut     chan result
@@ -105,6 +121,8 @@ func Run(ctx context.Context, src Source, m model.Model, b *Binding, dst Sink, o
 		defer close(futures)
 		var offset int64
 		numberer, _ := src.(interface{ RowNumbers() []int64 })
+		located, _ := src.(Located)
+		file := src.Name()
 		for {
 			if err := gctx.Err(); err != nil {
 				return err
@@ -114,9 +132,17 @@ func Run(ctx context.Context, src Source, m model.Model, b *Binding, dst Sink, o
 			if err != nil && !eof {
 				return err
 			}
-			j := job{rec: rec, offset: offset}
+			if located != nil {
+				file, offset = located.Location()
+			}
+			j := job{rec: rec, offset: offset, file: file}
 			if opts.ReaderRejects != nil {
 				j.rejects = opts.ReaderRejects()
+				for k := range j.rejects {
+					if j.rejects[k].File == "" {
+						j.rejects[k].File = file
+					}
+				}
 			}
 			if eof {
 				rec = nil
@@ -179,11 +205,12 @@ func Run(ctx context.Context, src Source, m model.Model, b *Binding, dst Sink, o
 					continue
 				}
 				if j.rec == nil {
-					j.fut <- result{rejects: j.rejects}
+					j.fut <- result{rejects: j.rejects, file: j.file}
 					continue
 				}
-				out, rejects, err := predict(gctx, j, src.Name(), m, b, mem, &opts)
-				j.fut <- result{rec: out, rejects: append(j.rejects, rejects...), err: err}
+				read := j.rec.NumRows() + int64(len(j.rejects))
+				out, rejects, err := predict(gctx, j, j.file, m, b, mem, &opts)
+				j.fut <- result{rec: out, rejects: append(j.rejects, rejects...), err: err, file: j.file, read: read}
 			}
 			return nil
 		})
@@ -227,6 +254,9 @@ func Run(ctx context.Context, src Source, m model.Model, b *Binding, dst Sink, o
 				}
 			}
 			if r.rec == nil {
+				if opts.Account != nil {
+					opts.Account(r.file, int64(len(r.rejects)), 0, int64(len(r.rejects)))
+				}
 				continue
 			}
 			err := dst.Write(r.rec)
@@ -234,6 +264,9 @@ func Run(ctx context.Context, src Source, m model.Model, b *Binding, dst Sink, o
 			r.rec.Release()
 			if err != nil {
 				return err
+			}
+			if opts.Account != nil {
+				opts.Account(r.file, r.read, n, int64(len(r.rejects)))
 			}
 			stats.RowsWritten += n
 			stats.Batches++
@@ -378,7 +411,7 @@ func emptyOutputs(b *Binding, mem memory.Allocator) []arrow.Array {
 // rowReject records row i of rec as rejected, with its values as text aligned to
 // the reject columns.
 func rowReject(rec arrow.RecordBatch, i int, re *mlerr.RowError, columns []string) Reject {
-	r := Reject{Row: re.Row, Reason: RejectReason(re), Values: make([]string, len(columns)), Null: make([]bool, len(columns))}
+	r := Reject{File: re.File, Row: re.Row, Reason: RejectReason(re), Values: make([]string, len(columns)), Null: make([]bool, len(columns))}
 	for k := range r.Null {
 		r.Null[k] = true
 	}

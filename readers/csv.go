@@ -359,6 +359,9 @@ func (r *csvReader) dropRow(i int) {
 	r.gaps = true
 }
 
+// RowsScanned implements Scanner.
+func (r *csvReader) RowsScanned() int64 { return r.base }
+
 // RowNumbers implements RowNumberer.
 func (r *csvReader) RowNumbers() []int64 {
 	if !r.gaps {

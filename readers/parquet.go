@@ -40,6 +40,7 @@ type parquetReader struct {
 	proj       []int // top-level field indices, nil means all
 	projSchema *arrow.Schema
 
+	groups  []int // row groups to read (ReadRowGroups); nil means all
 	rr      pqarrow.RecordReader
 	started bool
 	rows    int64 // data rows returned so far
@@ -181,6 +182,38 @@ func checkFooter(pf *file.Reader, size int64) error {
 	return nil
 }
 
+// RowGroups implements RowGrouper.
+func (r *parquetReader) RowGroups() []RowGroup {
+	md := r.pf.MetaData()
+	out := make([]RowGroup, md.NumRowGroups())
+	for i := range out {
+		rg := md.RowGroup(i)
+		out[i] = RowGroup{Rows: rg.NumRows(), Bytes: rg.TotalCompressedSize()}
+		if out[i].Bytes <= 0 {
+			out[i].Bytes = rg.TotalByteSize()
+		}
+	}
+	return out
+}
+
+// ReadRowGroups implements RowGrouper.
+func (r *parquetReader) ReadRowGroups(groups []int) error {
+	if r.started {
+		return mlerr.Errorf(mlerr.Internal, "%s: ReadRowGroups called after Next", r.name)
+	}
+	md := r.pf.MetaData()
+	var total int64
+	for k, g := range groups {
+		if g < 0 || g >= md.NumRowGroups() || (k > 0 && g <= groups[k-1]) {
+			return mlerr.Errorf(mlerr.Internal, "%s: row groups %v: want ascending indices below %d", r.name, groups, md.NumRowGroups())
+		}
+		total += md.RowGroup(g).NumRows()
+	}
+	r.groups = append([]int{}, groups...)
+	r.total = total
+	return nil
+}
+
 func (r *parquetReader) Name() string          { return r.name }
 func (r *parquetReader) Schema() *arrow.Schema { return r.schema }
 
@@ -253,7 +286,7 @@ func (r *parquetReader) next() (arrow.RecordBatch, error) {
 	if !r.started {
 		r.started = true
 		if r.projSchema.NumFields() > 0 && r.total > 0 {
-			rr, err := r.fr.GetRecordReader(context.Background(), r.leaves(), nil)
+			rr, err := r.fr.GetRecordReader(context.Background(), r.leaves(), r.groups)
 			if err != nil {
 				return nil, r.corrupt(err)
 			}

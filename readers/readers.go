@@ -3,6 +3,7 @@ package readers
 import (
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -32,6 +33,30 @@ type Reader interface {
 // reading any data (Parquet, from its footer).
 type RowCounter interface {
 	TotalRows() int64
+}
+
+// RowGroup describes one Parquet row group.
+type RowGroup struct {
+	Rows  int64
+	Bytes int64 // compressed size of its column chunks
+}
+
+// RowGrouper is implemented by the Parquet reader: a dataset shard reads some of a
+// file's row groups.
+type RowGrouper interface {
+	// RowGroups lists the file's row groups, from the footer.
+	RowGroups() []RowGroup
+	// ReadRowGroups restricts Next to the given row groups (ascending indices).
+	// Must be called before the first Next.
+	ReadRowGroups(groups []int) error
+}
+
+// Scanner is implemented by the CSV reader. RowsScanned counts the data rows
+// consumed by the batches returned so far, rows left out (Options.OnBadRow)
+// included: a batch whose RowNumbers is nil holds rows RowsScanned()-n+1 to
+// RowsScanned().
+type Scanner interface {
+	RowsScanned() int64
 }
 
 // Options control how a file is read.
@@ -89,8 +114,14 @@ func Open(path string, opts Options) (Reader, error) {
 		return openCSV(path, opts)
 	case "parquet":
 		return openParquet(path, opts)
+	case "arrow", "jsonl":
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, mlerr.Wrap(mlerr.IO, err)
+		}
+		return OpenStream(path, f, f, opts)
 	}
-	return nil, mlerr.Errorf(mlerr.Usage, "unknown input format %q: use csv or parquet", opts.Format)
+	return nil, mlerr.Errorf(mlerr.Usage, "unknown input format %q: use csv, parquet, arrow or jsonl", opts.Format)
 }
 
 // File is an open input file: streaming reads (CSV), ranged reads (the Parquet
@@ -127,8 +158,12 @@ func OpenFile(name string, f File, opts Options) (Reader, error) {
 		r, err = newCSVReader(name, f, f, opts)
 	case "parquet":
 		r, err = openParquetFile(name, f, opts)
+	case "arrow":
+		r, err = openArrowStream(name, f, f, opts)
+	case "jsonl":
+		r, err = openJSONL(name, f, f, opts)
 	default:
-		err = mlerr.Errorf(mlerr.Usage, "unknown input format %q: use csv or parquet", opts.Format)
+		err = mlerr.Errorf(mlerr.Usage, "unknown input format %q: use csv, parquet, arrow or jsonl", opts.Format)
 	}
 	if err != nil {
 		f.Close()
@@ -164,6 +199,35 @@ func (o Options) check() error {
 // DefaultBatchSize is the rows per batch when Options.BatchSize is zero.
 const DefaultBatchSize = 65536
 
+// OpenStream opens a sequential input (stdin, a pipe) in the "arrow" (IPC
+// stream), "jsonl" or "csv" format; Parquet needs random access. closer, when not
+// nil, is closed by the Reader's Close (and by OpenStream when it fails).
+func OpenStream(name string, r io.Reader, closer io.Closer, opts Options) (Reader, error) {
+	opts = opts.withDefaults(name)
+	if err := opts.check(); err != nil {
+		return nil, err
+	}
+	var rd Reader
+	var err error
+	switch strings.ToLower(opts.Format) {
+	case "arrow":
+		rd, err = openArrowStream(name, r, closer, opts)
+	case "jsonl":
+		rd, err = openJSONL(name, r, closer, opts)
+	case "csv", "tsv":
+		rd, err = newCSVReader(name, r, closer, opts)
+	default:
+		err = mlerr.Errorf(mlerr.Usage, "%s: input format %q cannot be streamed: use arrow, jsonl or csv", name, opts.Format)
+	}
+	if err != nil {
+		if closer != nil {
+			closer.Close()
+		}
+		return nil, err
+	}
+	return rd, nil
+}
+
 // FormatOf infers a format name from a path's extension ("csv", "parquet"). Looking
 // through a trailing compression extension is not supported.
 func FormatOf(path string) (string, error) {
@@ -172,6 +236,10 @@ func FormatOf(path string) (string, error) {
 		return "csv", nil
 	case ".parquet", ".pq", ".parq":
 		return "parquet", nil
+	case ".arrows", ".ipc":
+		return "arrow", nil
+	case ".jsonl", ".ndjson":
+		return "jsonl", nil
 	}
-	return "", fmt.Errorf("cannot tell the format of %q from its extension: use --in-format csv|parquet", path)
+	return "", fmt.Errorf("cannot tell the format of %q from its extension: use --in-format csv|parquet|arrow|jsonl", path)
 }

@@ -123,8 +123,12 @@ func encoderFor(path string, schema *arrow.Schema, o *Options) (func(io.Writer) 
 			return nil, err
 		}
 		return func(w io.Writer) (encoder, error) { return newParquetEncoder(w, schema, codec, opts) }, nil
+	case "arrow":
+		return func(w io.Writer) (encoder, error) { return newArrowEncoder(w, schema, opts.Mem), nil }, nil
+	case "jsonl":
+		return func(w io.Writer) (encoder, error) { return newJSONLEncoder(w, schema), nil }, nil
 	}
-	return nil, mlerr.Errorf(mlerr.Usage, "unknown output format %q: use csv or parquet", opts.Format)
+	return nil, mlerr.Errorf(mlerr.Usage, "unknown output format %q: use csv, parquet, arrow or jsonl", opts.Format)
 }
 
 // FormatOf infers a format name from a path's extension.
@@ -134,6 +138,10 @@ func FormatOf(path string) (string, error) {
 		return "csv", nil
 	case ".parquet", ".pq", ".parq":
 		return "parquet", nil
+	case ".arrows", ".ipc":
+		return "arrow", nil
+	case ".jsonl", ".ndjson":
+		return "jsonl", nil
 	}
 	return "", fmt.Errorf("cannot tell the format of %q from its extension: use --out-format csv|parquet", path)
 }

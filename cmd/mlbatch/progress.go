@@ -87,16 +87,37 @@ func newProgress(mode string, interval time.Duration, w io.Writer, path, format 
 	if mode == progressNone {
 		return nil
 	}
-	p := &progress{mode: mode, interval: interval, w: w, path: path, start: time.Now(), fd: -1, explicit: explicit,
-		stop: make(chan struct{}), done: make(chan struct{})}
+	var bytesTotal, rowsTotal int64
+	fd := -1
 	if fi, err := os.Stat(path); err == nil {
-		p.bytesTotal = fi.Size()
+		bytesTotal = fi.Size()
 	}
 	if format == "parquet" {
-		p.rowsTotal = parquetRows(path)
+		rowsTotal = parquetRows(path)
 	} else {
-		p.fd = findFD(path)
+		fd = findFD(path)
 	}
+	return startProgressMode(mode, explicit, interval, w, path, bytesTotal, rowsTotal, fd)
+}
+
+// startProgress is newProgress with the totals given (a dataset shard, stdin).
+func startProgress(mode string, interval time.Duration, w io.Writer, path string, bytesTotal, rowsTotal int64, fd int) *progress {
+	explicit := mode != progressAuto
+	if mode == progressAuto {
+		mode = progressJSON
+		if isTerminal(w) {
+			mode = progressBar
+		}
+	}
+	if mode == progressNone {
+		return nil
+	}
+	return startProgressMode(mode, explicit, interval, w, path, bytesTotal, rowsTotal, fd)
+}
+
+func startProgressMode(mode string, explicit bool, interval time.Duration, w io.Writer, path string, bytesTotal, rowsTotal int64, fd int) *progress {
+	p := &progress{mode: mode, interval: interval, w: w, path: path, start: time.Now(), fd: fd, explicit: explicit,
+		stop: make(chan struct{}), done: make(chan struct{}), bytesTotal: bytesTotal, rowsTotal: rowsTotal}
 	if mode == progressBar {
 		max := p.bytesTotal
 		if max <= 0 {

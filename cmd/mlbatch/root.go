@@ -96,6 +96,6 @@ given on the command line wins.`,
 	})
 	root.AddCommand(newScoreCmd(e), newVersionCmd(e.stdout))
 	root.AddCommand(newInspectCmd(e), newCompletionCmd(e))
-	root.AddCommand(newServeCmd(e))
+	root.AddCommand(newServeCmd(e), newPlanCmd(e))
 	return root
 }

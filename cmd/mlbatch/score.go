@@ -17,6 +17,7 @@ import (
 
 	"github.com/mlbatch/mlbatch/batch"
 	"github.com/mlbatch/mlbatch/batch/stats"
+	"github.com/mlbatch/mlbatch/dataset"
 	"github.com/mlbatch/mlbatch/internal/mlerr"
 	"github.com/mlbatch/mlbatch/model"
 	"github.com/mlbatch/mlbatch/readers"
@@ -29,7 +30,8 @@ type scoreOptions struct {
 	TrackingURI   string
 	ArtifactsRoot string
 	CacheDir      string
-	In            string
+	In            string   // the --in specs joined by commas (for messages and the summary)
+	Ins           []string // --in, one spec per element
 	Out           string
 	InFormat      string
 	OutFormat     string
@@ -50,6 +52,19 @@ type scoreOptions struct {
 	Progress      string
 	ProgressEvery time.Duration
 	DryRun        bool
+
+	// Datasets, shards and streams (dataset.go).
+	PartitionColumns bool
+	MaxRowsPerFile   int64
+	Shard            string
+	ShardCount       int
+	shardIndex       int
+	shardCount       int
+	ds               *dataset.Dataset
+	shard            dataset.Shard
+	ctx              context.Context
+	stdin            io.Reader
+	stdout           io.Writer
 
 	// summary is filled in as the run goes (nil until the run starts).
 	summary *runSummary
@@ -92,7 +107,7 @@ const scoreExamples = `  # Score a model logged in the local ./mlruns store by r
       --in testdata/demo/diabetes.csv --out /tmp/preds.csv --overwrite`
 
 func newScoreCmd(e env) *cobra.Command {
-	o := &scoreOptions{Stderr: e.stderr, Mem: e.mem, Log: e.logs.get}
+	o := &scoreOptions{Stderr: e.stderr, Mem: e.mem, Log: e.logs.get, stdout: e.stdout}
 	cmd := &cobra.Command{
 		Use:   "score --model URI --in FILE --out FILE",
 		Short: "Score a model over a CSV or Parquet file",
@@ -122,6 +137,7 @@ killed or interrupted run leaves nothing under the final name.
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.KeepSet = cmd.Flags().Changed("keep")
+			o.In = strings.Join(o.Ins, ",")
 			if o.TrackingURI == "" {
 				o.TrackingURI = os.Getenv("MLFLOW_TRACKING_URI")
 			}
@@ -150,10 +166,14 @@ killed or interrupted run leaves nothing under the final name.
 	f.StringVar(&o.TrackingURI, "tracking-uri", "", "tracking store for runs:/ and models:/ URIs: a folder, file:, sqlite:/// or http(s):// URI (default $MLFLOW_TRACKING_URI, else ./mlruns or ./mlflow.db)")
 	f.StringVar(&o.ArtifactsRoot, "artifacts-root", "", "folder holding a tracking server's mlflow-artifacts:/ files copied to disk (default $MLBATCH_ARTIFACTS_ROOT, else mlartifacts/ beside the store)")
 	f.StringVar(&o.CacheDir, "cache-dir", "", "where models downloaded from a tracking server are kept (default $MLBATCH_CACHE_DIR, else the user cache folder)")
-	f.StringVar(&o.In, "in", "", "input file (required)")
-	f.StringVar(&o.Out, "out", "", "output file (required)")
-	f.StringVar(&o.InFormat, "in-format", "", "input format: csv or parquet (default: from the extension)")
-	f.StringVar(&o.OutFormat, "out-format", "", "output format: csv or parquet (default: from the extension)")
+	f.StringSliceVar(&o.Ins, "in", nil, "input (required): a file, a folder (read recursively, skipping _* and .* names), a glob, or - for stdin; repeat the flag or separate with commas for several")
+	f.StringVar(&o.Out, "out", "", "output (required): a file, a folder (an existing directory, a name ending in / or without an extension: parts and a _SUCCESS marker), or - for stdout")
+	f.StringVar(&o.InFormat, "in-format", "", "input format: csv, parquet, arrow (IPC stream) or jsonl (default: from the extension)")
+	f.StringVar(&o.OutFormat, "out-format", "", "output format: csv, parquet, arrow (IPC stream) or jsonl (default: from the extension; parquet for a folder)")
+	f.BoolVar(&o.PartitionColumns, "partition-columns", false, "turn Hive partition folders (key=value/) of the input into columns, typed like Spark's partition discovery (int64, float64, date32, else string)")
+	f.Int64Var(&o.MaxRowsPerFile, "max-rows-per-file", 0, "folder output: start a new part after this many rows (0: one part per run)")
+	f.StringVar(&o.Shard, "shard", "", "score only shard i of n of the input (i/n, 0 <= i < n), split by file and Parquet row group; needs a folder --out")
+	f.IntVar(&o.ShardCount, "shard-count", 0, "the number of shards, the index coming from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job)")
 	f.IntVar(&o.BatchSize, "batch-size", readers.DefaultBatchSize, "rows per Arrow record batch")
 	f.IntVar(&o.Workers, "workers", runtime.NumCPU(), "predicting goroutines")
 	f.StringSliceVar(&o.Keep, "keep", nil, "input columns to pass through to the output (default all; --keep= for none)")
@@ -175,6 +195,9 @@ killed or interrupted run leaves nothing under the final name.
 
 func (o *scoreOptions) validate() error {
 	var missing []string
+	if o.In == "" {
+		o.In = strings.Join(o.inputSpecs(), ",")
+	}
 	for _, f := range []struct{ name, val string }{{"--model", o.Model}, {"--in", o.In}, {"--out", o.Out}} {
 		if f.val == "" {
 			missing = append(missing, f.name)
@@ -192,11 +215,13 @@ func (o *scoreOptions) validate() error {
 	if o.PredictionCol == "" {
 		return mlerr.Errorf(mlerr.Usage, "--prediction-col must not be empty")
 	}
-	var err error
-	if o.InFormat, err = checkFormat("--in-format", o.InFormat, o.In, readers.FormatOf); err != nil {
+	if err := o.validateDataset(); err != nil {
 		return err
 	}
-	if o.OutFormat, err = checkFormat("--out-format", o.OutFormat, o.Out, writers.FormatOf); err != nil {
+	if err := o.checkInFormat(); err != nil {
+		return err
+	}
+	if err := o.checkOutFormat(); err != nil {
 		return err
 	}
 	switch o.Compression {
@@ -211,7 +236,14 @@ func (o *scoreOptions) validate() error {
 		}
 	case "skip":
 		if o.Rejects == "" {
-			o.Rejects = defaultRejects(o.Out)
+			switch o.outKind() {
+			case outDir:
+				o.Rejects = defaultDirRejects(o.Out, o.shardIndex, o.shardCount)
+			case outStream:
+				return mlerr.Errorf(mlerr.Usage, "--on-error=skip with --out -: name the rejects file with --rejects")
+			default:
+				o.Rejects = defaultRejects(o.Out)
+			}
 		}
 		if _, err := checkFormat("--rejects", "", o.Rejects, writers.FormatOf); err != nil {
 			return err
@@ -236,10 +268,10 @@ func (o *scoreOptions) validate() error {
 	if o.SummaryJSON != "" && (same(o.SummaryJSON, o.Out) || same(o.SummaryJSON, o.In)) {
 		return mlerr.Errorf(mlerr.Usage, "--summary-json %s must differ from --in and --out", o.SummaryJSON)
 	}
-	if same(o.In, o.Out) {
+	if o.In != streamName && o.Out != streamName && same(o.In, o.Out) {
 		return mlerr.Errorf(mlerr.Usage, "--out %s is the input file", o.Out)
 	}
-	if !o.Overwrite {
+	if !o.Overwrite && o.outKind() == outFile {
 		if _, err := os.Stat(o.Out); err == nil {
 			return mlerr.Errorf(mlerr.IO, "%s already exists (use --overwrite to replace it)", o.Out)
 		}
@@ -287,6 +319,7 @@ func (o *scoreOptions) debugf(format string, args ...any) {
 
 func runScore(ctx context.Context, o *scoreOptions) error {
 	start := time.Now()
+	o.ctx = ctx
 	if err := o.validate(); err != nil {
 		return err
 	}
@@ -297,7 +330,7 @@ func runScore(ctx context.Context, o *scoreOptions) error {
 		Output:            summaryFile{Path: o.Out, Format: o.OutFormat},
 		QuantileRankError: stats.RankError,
 	}
-	if fi, err := os.Stat(o.In); err == nil {
+	if fi, err := os.Stat(o.In); err == nil && !fi.IsDir() {
 		sum.Inputs[0].Bytes = fi.Size()
 	}
 	o.summary = sum
@@ -340,11 +373,20 @@ func runScore(ctx context.Context, o *scoreOptions) error {
 	}
 	defer src.Close()
 	ncols = len(full.Fields())
+	if ins := o.datasetInputs(); ins != nil {
+		sum.Inputs = ins
+	} else if o.ds != nil {
+		sum.Inputs = []summaryInput{} // an empty shard
+	}
+	for i := range sum.Inputs {
+		sum.Inputs[i].Format = o.InFormat
+	}
+	sum.Output.Format = o.OutFormat
 
-	dst, err := writers.Create(o.Out, b.Out, writers.Options{
+	dst, err := o.openOutput(b.Out, writers.Options{
 		Format: o.OutFormat, Compression: o.Compression, Overwrite: o.Overwrite, Mem: mem,
-		Metadata: provenance(sum),
-	})
+		Metadata: o.datasetProvenance(provenance(sum)),
+	}, o.stdout)
 	if err != nil {
 		return classify(mlerr.IO, err)
 	}
@@ -354,7 +396,10 @@ func runScore(ctx context.Context, o *scoreOptions) error {
 		bopts.Skip = true
 		bopts.MaxRejects, _ = batch.ParseMaxRejects(o.MaxRejects)
 		rschema := batch.RejectSchema(full)
-		if rej, err = writers.Create(o.Rejects, rschema, writers.Options{
+		if o.ds != nil && len(o.ds.Files) > 1 {
+			rschema = batch.RejectSchemaFiles(full)
+		}
+		if rej, err = createFile(ctx, o.Rejects, rschema, writers.Options{
 			Compression: o.Compression, Overwrite: o.Overwrite, Mem: mem,
 		}); err != nil {
 			dst.Abort()
@@ -386,10 +431,11 @@ func runScore(ctx context.Context, o *scoreOptions) error {
 	collector := stats.New(b.Out, outputColumns(b.Out, len(m.Outputs())))
 	var prog *progress
 	if !o.Quiet {
-		if prog = newProgress(o.Progress, o.ProgressEvery, o.Stderr, o.In, o.InFormat); prog != nil {
+		if prog = o.newProgress(); prog != nil {
 			bopts.Progress = prog.update
 		}
 	}
+	bopts.Account = sum.account
 	st, err := batch.Run(ctx, src, m, b, statsSink{dst: dst, c: collector}, bopts)
 	if prog != nil {
 		prog.finish(st, err == nil)
@@ -464,16 +510,58 @@ func openInput(o *scoreOptions, m model.Model, mem memory.Allocator, reopened fu
 		}
 	}
 	ropts := readers.Options{Format: o.InFormat, BatchSize: o.BatchSize, Mem: mem, OnBadRow: o.onBadRow}
-	src, err := readers.Open(o.In, ropts)
+	bind := func(sc *arrow.Schema) (*batch.Binding, error) { return batch.Bind(sc, m, keep, o.PredictionCol) }
+	var src readers.Reader
+	var err error
+	switch {
+	case o.In == streamName:
+		in := o.stdin
+		if in == nil {
+			in = os.Stdin
+		}
+		src, err = readers.OpenStream("stdin", in, nil, ropts)
+	case o.singleFile() && o.shardCount <= 1 && !o.PartitionColumns:
+		src, err = readers.Open(o.In, ropts)
+	default:
+		src, b, full, err := o.openDataset(ropts, bind, func(sc *arrow.Schema, b *batch.Binding) map[string]arrow.DataType {
+			return featureTypes(sc, m, b)
+		})
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if err := b.CheckTypes(full, m); err != nil {
+			src.Close()
+			return nil, nil, nil, err
+		}
+		if err := src.Project(b.Needed); err != nil {
+			src.Close()
+			return nil, nil, nil, classify(mlerr.Schema, err)
+		}
+		return src, b, full, nil
+	}
 	if err != nil {
 		return nil, nil, nil, classify(mlerr.IO, err)
 	}
-	b, err := batch.Bind(src.Schema(), m, keep, o.PredictionCol)
+	b, err := bind(src.Schema())
 	if err != nil {
 		src.Close()
 		return nil, nil, nil, err
 	}
-	if o.InFormat == "csv" {
+	if rt, ok := src.(readers.Retyper); ok {
+		// JSON Lines (a stream cannot be read twice): retype in place.
+		if types := featureTypes(src.Schema(), m, b); len(types) > 0 {
+			if err := rt.SetTypes(types); err != nil {
+				src.Close()
+				return nil, nil, nil, err
+			}
+			if b, err = bind(src.Schema()); err != nil {
+				src.Close()
+				return nil, nil, nil, err
+			}
+		}
+	} else if o.InFormat == "csv" && o.In == streamName {
+		// A CSV stream keeps its inferred types; the model layer converts them.
+	} else if o.InFormat == "csv" {
 		types := featureTypes(src.Schema(), m, b)
 		if len(types) > 0 {
 			src.Close()

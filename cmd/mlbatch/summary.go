@@ -47,6 +47,8 @@ type runSummary struct {
 	// QuantileRankError is the stated normalized rank error of p01, p50 and p99.
 	QuantileRankError float64        `json:"quantile_rank_error"`
 	Columns           []stats.Column `json:"columns"`
+
+	inputIndex map[string]int // Inputs by path (account)
 }
 
 type summaryModel struct {
