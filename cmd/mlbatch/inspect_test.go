@@ -55,7 +55,7 @@ func TestInspectModel(t *testing.T) {
 // TestInspectUnscorable: a model mlbatch cannot load is still described, with the
 // exact class missing, and the exit code is the model error's.
 func TestInspectUnscorable(t *testing.T) {
-	code, out, stderr := cliOut(t, "inspect", "--json", filepath.Join(testdata, "bad", "models", "svr"))
+	code, out, stderr := cliOut(t, "inspect", "--json", filepath.Join(testdata, "bad", "models", "gpr"))
 	if code != 3 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -63,7 +63,7 @@ func TestInspectUnscorable(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
-	if r.Scorable || !strings.Contains(r.Reason, "unsupported class sklearn.svm._classes.SVR") || !strings.Contains(stderr, "sklearn.svm._classes.SVR") {
+	if r.Scorable || !strings.Contains(r.Reason, "unsupported class sklearn.gaussian_process._gpr.GaussianProcessRegressor") || !strings.Contains(stderr, "sklearn.gaussian_process._gpr.GaussianProcessRegressor") {
 		t.Errorf("report %+v, stderr %s", r, stderr)
 	}
 	code, _, stderr = cliOut(t, "inspect", filepath.Join(testdata, "bad", "models", "pyfunc-custom-loader"))

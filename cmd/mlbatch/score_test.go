@@ -228,8 +228,8 @@ func TestBadInputs(t *testing.T) {
 			bc.wants = append(bc.wants, strconv.Quote(m))
 		}
 		switch e.Name {
-		case "svr":
-			bc.wants = append(bc.wants, "unsupported class sklearn.svm._classes.SVR")
+		case "gpr":
+			bc.wants = append(bc.wants, "unsupported class sklearn.gaussian_process._gpr.GaussianProcessRegressor")
 		case "evil-os-system":
 			bc.wants = append(bc.wants, "os.system")
 		case "evil-builtins-exec":

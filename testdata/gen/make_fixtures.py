@@ -51,6 +51,7 @@ from sklearn.ensemble import (
     RandomForestClassifier,
     RandomForestRegressor,
 )
+from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.linear_model import (
     ElasticNet,
     Lasso,
@@ -59,7 +60,6 @@ from sklearn.linear_model import (
     Ridge,
     SGDRegressor,
 )
-from sklearn.svm import SVR
 from sklearn.tree import (
     DecisionTreeClassifier,
     DecisionTreeRegressor,
@@ -758,12 +758,13 @@ def make_bad(base_linreg):
         "python_function with a custom loader_module (acme_models.loader) and no known flavor; "
         "old-style env string")
 
-    d = os.path.join(bad, "models", "svr")
+    d = os.path.join(bad, "models", "gpr")
     X, y = diabetes_frame()
-    svr = SVR(C=10.0).fit(X.iloc[:60], y.iloc[:60])
-    save_sklearn_model(d, svr)
-    err("svr", "model_load", d,
-        "valid sklearn flavor but the estimator class (sklearn.svm._classes.SVR) is not supported; "
+    gpr = GaussianProcessRegressor().fit(X.iloc[:60], y.iloc[:60])
+    save_sklearn_model(d, gpr)
+    err("gpr", "model_load", d,
+        "valid sklearn flavor but the estimator class "
+        "(sklearn.gaussian_process._gpr.GaussianProcessRegressor) is not supported; "
         "the error should name the class")
 
     d = os.path.join(bad, "models", "truncated-pickle")
