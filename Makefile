@@ -39,6 +39,7 @@ fixtures:
 	$(PYTHON) testdata/longtail/mlp_decomp/gen.py
 	$(PYTHON) testdata/longtail/boosters/gen.py
 	$(PYTHON) testdata/longtail/neighbors/gen.py
+	$(PYTHON) testdata/longtail/svm_nb/gen.py
 
 fixtures-deps:
 	apt-get update

@@ -95,5 +95,10 @@ func warnProba(opts model.LoadOptions, est Estimator) {
 			return
 		}
 	}
+	// A classifier without probabilities (SVC with probability=False) says why.
+	if r, ok := est.(interface{ noProbaReason() string }); ok {
+		opts.Warn("--proba is ignored: " + r.noProbaReason())
+		return
+	}
 	opts.Warn("--proba is ignored: " + shortName(est.Class()) + " is a regressor")
 }
