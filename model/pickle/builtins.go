@@ -34,6 +34,8 @@ func init() {
 		"collections.OrderedDict": makeDict,
 		"_codecs.encode":          codecsEncode,
 
+		"cloudpickle.cloudpickle._builtin_type": cloudpickleBuiltinType,
+
 		"copyreg._reconstructor": reconstructor,
 		"copyreg.__newobj__":     newobj,
 		"copyreg.__newobj_ex__":  newobjEx,
@@ -398,6 +400,23 @@ func reconstructor(m *machine, a Tuple) (any, error) {
 		o.Args = Tuple{state}
 	}
 	return o, nil
+}
+
+// cloudpickleBuiltinType implements cloudpickle's _builtin_type(name) for
+// "MethodType" only: cloudpickle writes a bound method as
+// _builtin_type("MethodType")(function, instance). The type is an allowed
+// class named types.MethodType, so calling it builds an inert *Object; the
+// other types cloudpickle names (code, cells, functions) rebuild Python code
+// and are refused.
+func cloudpickleBuiltinType(m *machine, a Tuple) (any, error) {
+	if err := wantArgs(a, 1, 1); err != nil {
+		return nil, err
+	}
+	name, _ := a[0].(string)
+	if name != "MethodType" {
+		return nil, &UnsupportedError{Module: "types", Name: fmt.Sprint(a[0])}
+	}
+	return &Global{Module: "types", Name: name, allowed: true}, nil
 }
 
 func interleave(d *Dict) []any {

@@ -1,6 +1,7 @@
 package pickle
 
 import (
+	"errors"
 	"reflect"
 	"testing"
 )
@@ -98,5 +99,27 @@ func TestSlotsFixture(t *testing.T) {
 	}
 	if v, ok := o.Attr("a"); !ok || v != int64(1) || !o.Has("b") || o.Has("c") {
 		t.Fatal("Attr/Has")
+	}
+}
+
+// TestCloudpickleMethodType: cloudpickle writes a bound method as
+// _builtin_type("MethodType")(function, instance); with the function and the
+// instance allowed, that is an inert types.MethodType object. The other types
+// cloudpickle names (code objects, cells) are refused.
+func TestCloudpickleMethodType(t *testing.T) {
+	allowX := Options{Allow: func(m, n string) bool { return m == "x" }}
+	p := (&pb{}).global("cloudpickle.cloudpickle", "_builtin_type").str("MethodType").op(opTuple1, opReduce)
+	p.global("x", "C.f").global("x", "C").op(opEmptyTuple, opNewObj, opTuple2, opReduce)
+	v, err := Unmarshal(p.stop(), allowX)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o, ok := v.(*Object); !ok || o.Class() != "types.MethodType" || len(o.Args) != 2 {
+		t.Fatalf("got %#v", v)
+	}
+	code := (&pb{}).global("cloudpickle.cloudpickle", "_builtin_type").str("CodeType").op(opTuple1, opReduce).stop()
+	var ue *UnsupportedError
+	if _, err := Unmarshal(code, allowX); !errors.As(err, &ue) || ue.Name != "CodeType" {
+		t.Errorf("CodeType: %v", err)
 	}
 }

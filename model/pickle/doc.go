@@ -15,7 +15,9 @@
 // Built in: builtins set, frozenset, list, tuple, dict, bytes, bytearray,
 // slice, complex, object (a bare object() sentinel becomes an inert *Object;
 // int, float, str and bool only as type references);
-// collections.OrderedDict; _codecs.encode; copyreg._reconstructor,
+// collections.OrderedDict; _codecs.encode; cloudpickle's
+// _builtin_type("MethodType"), an allowed class, so that a bound method
+// pickled by cloudpickle becomes an inert *Object; copyreg._reconstructor,
 // __newobj__ and __newobj_ex__; numpy.dtype, numpy.ndarray, the numpy scalar
 // types as references, multiarray._reconstruct, multiarray.scalar and
 // numeric._frombuffer under numpy.core, numpy._core (numpy 2) and
