@@ -178,6 +178,32 @@ func (e *gradientBoosting) Predict(X *Dense, opts model.LoadOptions, mem memory.
 
 func (e *gradientBoosting) regress(X *Dense) ([]float64, error) { return e.raw(X) }
 
+// decisionFunction is GradientBoostingClassifier.decision_function: the raw
+// scores, one column for two classes.
+func (e *gradientBoosting) decisionFunction(X *Dense) ([]float64, int, error) {
+	raw, err := e.raw(X)
+	return raw, e.K, err
+}
+
+// predictIndex is predict: the sign of the raw score for the exponential
+// loss, else argmax of predict_proba.
+func (e *gradientBoosting) predictIndex(X *Dense) ([]int, error) {
+	raw, err := e.raw(X)
+	if err != nil {
+		return nil, err
+	}
+	if e.loss == "exponential" {
+		idx := make([]int, X.Rows)
+		for i, v := range raw {
+			if v >= 0 {
+				idx[i] = 1
+			}
+		}
+		return idx, nil
+	}
+	return argmaxRows(e.probaFrom(raw, X.Rows), X.Rows, e.cls.len()), nil
+}
+
 func (e *gradientBoosting) predictProba(X *Dense) ([]float64, error) {
 	raw, err := e.raw(X)
 	if err != nil {

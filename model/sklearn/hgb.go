@@ -795,6 +795,13 @@ func (e *hgbRegressor) regress(X *Dense) ([]float64, error) {
 
 func (e *hgbClassifier) labelsOf() *classes { return e.labels }
 
+// decisionFunction is HistGradientBoostingClassifier.decision_function: the
+// raw scores, one column for two classes.
+func (e *hgbClassifier) decisionFunction(X *Dense) ([]float64, int, error) {
+	raw, err := e.raw(X)
+	return raw, e.K, err
+}
+
 func (e *hgbClassifier) Outputs(opts model.LoadOptions) []model.Column {
 	return classifierOutputs(e.labels, opts)
 }

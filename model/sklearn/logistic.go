@@ -98,6 +98,30 @@ func buildLogistic(obj *pickle.Object) (Estimator, error) {
 
 func (e *logistic) labelsOf() *classes { return e.cls }
 
+// decisionFunction is X @ coef_.T + intercept_ (one column when binary).
+func (e *logistic) decisionFunction(X *Dense) ([]float64, int, error) {
+	d, err := e.decision(X)
+	return d, len(e.coef), err
+}
+
+// predictIndex is predict: score > 0 when binary, else argmax of the scores.
+func (e *logistic) predictIndex(X *Dense) ([]int, error) {
+	d, err := e.decision(X)
+	if err != nil {
+		return nil, err
+	}
+	if len(e.coef) == 1 {
+		idx := make([]int, X.Rows)
+		for i, v := range d {
+			if v > 0 {
+				idx[i] = 1
+			}
+		}
+		return idx, nil
+	}
+	return argmaxRows(d, X.Rows, len(e.coef)), nil
+}
+
 func (e *logistic) Outputs(opts model.LoadOptions) []model.Column {
 	return classifierOutputs(e.cls, opts)
 }

@@ -370,6 +370,23 @@ func readOutputClasses(obj *pickle.Object, nOut int) ([]*classes, error) {
 
 func (e *decisionTree) targets() (int, bool) { return e.t.nOut, e.t.nOut > 1 }
 
+// labelsOf and predictProba make a single-output DecisionTreeClassifier a
+// probClassifier (meta-estimators check singleOutput before using them).
+func (e *decisionTree) labelsOf() *classes {
+	if len(e.cls) != 1 {
+		return nil
+	}
+	return e.cls[0]
+}
+
+func (e *decisionTree) predictProba(X *Dense) ([]float64, error) {
+	p, err := e.probas(X)
+	if err != nil {
+		return nil, err
+	}
+	return p[0], nil
+}
+
 func (e *decisionTree) Outputs(opts model.LoadOptions) []model.Column {
 	switch {
 	case e.cls == nil:
