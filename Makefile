@@ -40,6 +40,7 @@ fixtures:
 	$(PYTHON) testdata/longtail/boosters/gen.py
 	$(PYTHON) testdata/longtail/neighbors/gen.py
 	$(PYTHON) testdata/longtail/svm_nb/gen.py
+	$(PYTHON) testdata/longtail/meta/gen.py
 
 fixtures-deps:
 	apt-get update
