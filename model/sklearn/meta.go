@@ -513,39 +513,6 @@ func regressorPredictIn(c metaCore, in *input, mem memory.Allocator) ([]arrow.Ar
 	return columnsOf(vals, in.rows(), n, mem), nil
 }
 
-// npSum is numpy's float64 add.reduce over a contiguous vector (np.sum of a
-// 1-D array, or of each row of a C-ordered matrix along axis 1): a plain loop
-// below eight values, eight accumulators for blocks up to 128, halves beyond.
-// (Checked against numpy 1.24 on random vectors of 2 to 300 values.)
-func npSum(a []float64) float64 {
-	n := len(a)
-	switch {
-	case n < 8:
-		res := 0.0
-		for _, v := range a {
-			res += v
-		}
-		return res
-	case n <= 128:
-		var r [8]float64
-		copy(r[:], a[:8])
-		i := 8
-		for ; i < n-n%8; i += 8 {
-			for j := range 8 {
-				r[j] += a[i+j]
-			}
-		}
-		res := ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
-		for ; i < n; i++ {
-			res += a[i]
-		}
-		return res
-	}
-	n2 := n / 2
-	n2 -= n2 % 8
-	return npSum(a[:n2]) + npSum(a[n2:])
-}
-
 // labelInt is label k of c as the integer it encodes: members of voting,
 // stacking and bagging ensembles are fitted on encoded targets 0..K-1.
 func labelInt(c *classes, k int) (int, bool) {
