@@ -741,7 +741,7 @@ func buildFunctionTransformer(obj *pickle.Object) (transformer, error) {
 		if g, ok := f.(*pickle.Global); ok {
 			name = g.String()
 		}
-		return nil, fmt.Errorf("func is %s: a FunctionTransformer runs arbitrary Python code, which mlbatch cannot run (only func=None, the identity, is supported)", name)
+		return nil, fmt.Errorf("func is %s: mlbatch cannot run arbitrary Python code in a FunctionTransformer (only func=None, the identity, is supported)", name)
 	}
 	m, err := transformerMeta(obj)
 	if err != nil {
