@@ -352,6 +352,40 @@ func TestDatasetShardsProcesses(t *testing.T) {
 		}
 	})
 
+	t.Run("arrow pipe failure", func(t *testing.T) {
+		// A bad value on line 300 of a JSON Lines stream: the batches before it
+		// have gone out when the run fails; the Arrow output is cut so that a
+		// reader fails too, and the exit code is 5.
+		var in bytes.Buffer
+		for i := range 400 {
+			bmi := "0.01"
+			if i == 299 {
+				bmi = `"oops"`
+			}
+			fmt.Fprintf(&in, `{"id":%d,"age":0.01,"sex":0.02,"bmi":%s,"bp":0,"s1":0,"s2":0,"s3":0,"s4":0,"s5":0,"s6":0}`+"\n", i, bmi)
+		}
+		c := score(nil, "--in", "-", "--in-format", "jsonl", "--out", "-", "--out-format", "arrow", "--batch-size", "50", "--workers", "1", "-q")
+		c.Stdin = &in
+		var stdout, stderr bytes.Buffer
+		c.Stdout, c.Stderr = &stdout, &stderr
+		err := c.Run()
+		if code := c.ProcessState.ExitCode(); err == nil || code != 5 || !strings.Contains(stderr.String(), "row 300") {
+			t.Fatalf("exit %d (%v): %s", code, err, stderr.String())
+		}
+		r, err := ipc.NewReader(&stdout)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Release()
+		n := 0
+		for r.Next() {
+			n += int(r.RecordBatch().NumRows())
+		}
+		if r.Err() == nil || n >= 300 {
+			t.Fatalf("a reader of the cut stream got %d rows and no error", n)
+		}
+	})
+
 	t.Run("jsonl pipe", func(t *testing.T) {
 		rec := diabetes(t)
 		defer rec.Release()

@@ -130,7 +130,11 @@ func (s *runSummary) writeText(w io.Writer) {
 	}
 	fmt.Fprintf(tw, "  estimator\t%s (flavor %s)\n", s.Model.Estimator, s.Model.Flavor)
 	fmt.Fprintf(tw, "  rows\t%d read, %d written, %d rejected (%d %s)\n", s.RowsRead, s.RowsWritten, s.RowsRejected, s.Batches, plural(s.Batches, "batch", "batches"))
-	for _, in := range s.Inputs {
+	for i, in := range s.Inputs {
+		if i == maxTextInputs && len(s.Inputs) > maxTextInputs+1 {
+			fmt.Fprintf(tw, "  input\t... and %d more files (--summary-json lists them)\n", len(s.Inputs)-i)
+			break
+		}
 		fmt.Fprintf(tw, "  input\t%s (%s, %s): %d read, %d written, %d rejected\n",
 			in.Path, in.Format, fmtBytes(in.Bytes), in.RowsRead, in.RowsWritten, in.RowsRejected)
 	}
@@ -183,8 +187,15 @@ func inputNames(ins []summaryInput) string {
 	for _, in := range ins {
 		names = append(names, in.Path)
 	}
+	if len(names) > 3 {
+		return fmt.Sprintf("%s, ... %s (%d files)", names[0], names[len(names)-1], len(names))
+	}
 	return strings.Join(names, ", ")
 }
+
+// maxTextInputs bounds the input lines of the text summary (a dataset may have
+// thousands of files; --summary-json lists them all).
+const maxTextInputs = 10
 
 func fmtNum(v *float64) string {
 	if v == nil {
