@@ -297,4 +297,3 @@ func (r *Reader) Close() error {
 	}
 	return nil
 }
-

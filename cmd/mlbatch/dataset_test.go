@@ -434,4 +434,3 @@ func readFolderShard(t *testing.T, dir string, shard int) int {
 	}
 	return n
 }
-
