@@ -7,17 +7,32 @@ PYTHON  ?= /usr/bin/python3
 
 export CGO_ENABLED = 0
 
-.PHONY: all build test vet demo fixtures fixtures-deps bench bench-go bench-peers clean
+.PHONY: all build test tools vet demo fixtures fixtures-deps bench bench-go bench-peers clean
+
+# The S3-compatible server the object-store tests start on loopback (internal/s3test),
+# built from the Go module proxy into a repo-local folder (ignored by git).
+VERSITYGW_VERSION := v1.8.0
+TOOLS := $(CURDIR)/bin/tools
 
 all: build
 
 build:
 	$(GO) build -trimpath -o $(BIN) ./cmd/mlbatch
 
-# The whole suite: vet, then every test (fuzz seeds included).
-test:
+# The whole suite: vet, then every test (fuzz seeds included). The object-store
+# tests need versitygw, which `tools` installs first (a few minutes on a cold Go
+# cache, nothing once built).
+test: tools
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
+
+# The stamp names the version, so changing VERSITYGW_VERSION rebuilds it.
+tools: $(TOOLS)/.versitygw-$(VERSITYGW_VERSION)
+
+$(TOOLS)/.versitygw-$(VERSITYGW_VERSION):
+	@mkdir -p $(TOOLS)
+	GOBIN=$(TOOLS) $(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
+	@touch $@
 
 # Score the committed demo model (an MLflow run in a file store) over the committed
 # diabetes data, print the summary and the first predictions.
