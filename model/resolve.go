@@ -1,6 +1,7 @@
 package model
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -39,6 +40,9 @@ type ResolveOptions struct {
 	// Debug receives notes on how the URI was resolved (re-rooted paths, cache
 	// hits, deleted runs). May be nil.
 	Debug func(msg string)
+	// Context bounds object-store requests and downloads (s3://, gs://,
+	// azblob://). Nil means context.Background().
+	Context context.Context
 }
 
 func (o ResolveOptions) debugf(format string, args ...any) {
@@ -62,7 +66,8 @@ const maxChain = 8
 
 // Resolve turns a model URI into a local folder that holds an MLmodel file.
 //
-// Supported: a local folder, file:// URIs, runs:/<run_id>[/<artifact_path>],
+// Supported: a local folder, file:// URIs, object-store folders (s3://, gs://,
+// azblob://, downloaded into opts.CacheDir), runs:/<run_id>[/<artifact_path>],
 // models:/<name>/<version>, models:/<name>/latest, models:/<name>/<stage>,
 // models:/<name>@<alias>, models:/<model_id>, and mlflow-artifacts:/ locations,
 // against a file store, an SQLite store or a tracking server (opts.TrackingURI).
@@ -146,6 +151,9 @@ func (r *resolver) resolve(uri string) (string, error) {
 		return r.resolveRuns(uri)
 	case "models":
 		return r.resolveModels(uri)
+	case "s3", "gs", "azblob", "wasbs", "wasb":
+		a := &blobArtifacts{opts: r.opts}
+		return a.fetch(artLoc{uri: uri}, "")
 	case "mlflow-artifacts":
 		st, err := r.store()
 		if err != nil {
@@ -155,7 +163,7 @@ func (r *resolver) resolve(uri string) (string, error) {
 	case "dbfs", "databricks", "databricks-uc", "uc":
 		return "", fmt.Errorf("Databricks %s: URIs are not supported yet: download the model (databricks fs cp, or mlflow artifacts download) and pass its folder", scheme)
 	default:
-		return "", fmt.Errorf("unknown model URI scheme %q: use a model folder, file://, runs:/<run_id>/<path>, models:/<name>/<version>, models:/<name>@<alias> or models:/<model_id>", scheme)
+		return "", fmt.Errorf("unknown model URI scheme %q: use a model folder, file://, s3://, gs://, azblob://, runs:/<run_id>/<path>, models:/<name>/<version>, models:/<name>@<alias> or models:/<model_id>", scheme)
 	}
 }
 

@@ -120,10 +120,30 @@ func (a *localArtifacts) has(loc artLoc, sub string) (bool, error) {
 			return true, nil
 		}
 	}
+	if blobScheme(loc.uri) {
+		return (&blobArtifacts{opts: a.opts}).has(loc, sub)
+	}
 	return false, nil
 }
 
+// remote reports whether loc is in an object store and has no local copy (a
+// store copied with its artifacts is read from disk, as before).
+func (a *localArtifacts) remote(loc artLoc) bool {
+	if !blobScheme(loc.uri) {
+		return false
+	}
+	for _, c := range a.candidates(loc) {
+		if isDir(c) {
+			return false
+		}
+	}
+	return true
+}
+
 func (a *localArtifacts) fetch(loc artLoc, sub string) (string, error) {
+	if a.remote(loc) {
+		return (&blobArtifacts{opts: a.opts}).fetch(loc, sub)
+	}
 	cands := a.candidates(loc)
 	for _, c := range cands {
 		dir := filepath.Join(c, filepath.FromSlash(sub))
@@ -150,6 +170,9 @@ func (a *localArtifacts) fetch(loc artLoc, sub string) (string, error) {
 }
 
 func (a *localArtifacts) scan(loc artLoc, depth int) ([]string, error) {
+	if a.remote(loc) {
+		return (&blobArtifacts{opts: a.opts}).scan(loc, depth)
+	}
 	var out []string
 	seen := map[string]bool{}
 	for _, art := range a.candidates(loc) {
@@ -175,6 +198,9 @@ func (a *localArtifacts) scan(loc artLoc, depth int) ([]string, error) {
 }
 
 func (a *localArtifacts) describeLoc(loc artLoc) string {
+	if a.remote(loc) {
+		return (&blobArtifacts{opts: a.opts}).describeLoc(loc)
+	}
 	cands := a.candidates(loc)
 	if len(cands) == 0 {
 		if _, _, ap := locationPath(loc.uri); ap != "" {

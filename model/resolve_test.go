@@ -122,7 +122,7 @@ func TestResolveLocal(t *testing.T) {
 		}
 	}
 	for uri, want := range map[string]string{
-		"s3://bucket/model":             `unknown model URI scheme "s3"`,
+		"hdfs://namenode/model":         `unknown model URI scheme "hdfs"`,
 		"hdfs:/x":                       `unknown model URI scheme "hdfs"`,
 		filepath.Join(testdata, "nope"): "no such model folder",
 		filepath.Join(testdata, "bad/models/no-mlmodel"): "no MLmodel file",

@@ -788,7 +788,7 @@ func (s *restStore) localOnly(loc artLoc) (string, bool) {
 }
 
 func (s *restStore) unsupported(loc artLoc) error {
-	return fmt.Errorf("artifact location %s is not served through the tracking server's artifact proxy: mlbatch downloads models from mlflow-artifacts:/ locations (start the server with --serve-artifacts) or reads local paths",
+	return fmt.Errorf("artifact location %s is not served through the tracking server's artifact proxy: mlbatch downloads models from mlflow-artifacts:/ locations (start the server with --serve-artifacts) and object stores (s3://, gs://, azblob://, wasbs://) or reads local paths",
 		redactURL(loc.uri))
 }
 
@@ -800,6 +800,9 @@ func (s *restStore) has(loc artLoc, sub string) (bool, error) {
 	if !ok {
 		if p, ok := s.localOnly(loc); ok {
 			return exists(filepath.Join(p, filepath.FromSlash(sub), "MLmodel")), nil
+		}
+		if blobScheme(loc.uri) {
+			return (&blobArtifacts{opts: s.opts}).has(loc, sub)
 		}
 		return false, s.unsupported(loc)
 	}
@@ -823,6 +826,9 @@ func (s *restStore) scan(loc artLoc, depth int) ([]string, error) {
 	if !ok {
 		if p, ok := s.localOnly(loc); ok {
 			return newLocalArtifacts(p, false, s.opts).scan(artLoc{uri: p}, depth)
+		}
+		if blobScheme(loc.uri) {
+			return (&blobArtifacts{opts: s.opts}).scan(loc, depth)
 		}
 		return nil, s.unsupported(loc)
 	}
@@ -876,6 +882,9 @@ func (s *restStore) fetch(loc artLoc, sub string) (string, error) {
 	if !ok {
 		if p, ok := s.localOnly(loc); ok {
 			return localModelDirAt(filepath.Join(p, filepath.FromSlash(sub)), loc, sub)
+		}
+		if blobScheme(loc.uri) {
+			return (&blobArtifacts{opts: s.opts}).fetch(loc, sub)
 		}
 		return "", s.unsupported(loc)
 	}

@@ -245,7 +245,7 @@ func TestBadInputs(t *testing.T) {
 	input := filepath.Join(testdata, "models", "diabetes_input.csv")
 	store := filepath.Join(testdata, "mlruns")
 	cases = append(cases,
-		badCase{"unknown scheme", []string{"--model", "s3://bucket/model", "--in", input}, 3, []string{`scheme "s3"`}},
+		badCase{"unknown scheme", []string{"--model", "hdfs://namenode/model", "--in", input}, 3, []string{`scheme "hdfs"`}},
 		badCase{"no such run", []string{"--model", "runs:/0123456789abcdef0123456789abcdef/model", "--tracking-uri", store, "--in", input}, 3,
 			[]string{"run 0123456789abcdef0123456789abcdef not found"}},
 		badCase{"missing flag", []string{"--in", input}, 2, []string{"--model"}},
