@@ -253,7 +253,8 @@ func (o *scoreOptions) openOutput(schema *arrow.Schema, wopts writers.Options, s
 		wopts.Format = o.OutFormat
 		return createStream(stdout, schema, wopts)
 	}
-	return writers.Create(o.Out, schema, wopts)
+	// A bucket URL is one upload, completed (made visible) at Commit.
+	return createFile(o.ctxOrBackground(), o.Out, schema, wopts)
 }
 
 // defaultDirRejects names the rejects file of a folder output: inside it, hidden

@@ -135,8 +135,8 @@ func typeName(c model.Column) string {
 	return c.Type.String()
 }
 
-func runInspectModel(_ context.Context, o *inspectOptions, uri string) error {
-	dir, err := model.Resolve(uri, model.ResolveOptions{TrackingURI: o.TrackingURI, ArtifactsRoot: o.ArtifactsRoot, CacheDir: o.CacheDir})
+func runInspectModel(ctx context.Context, o *inspectOptions, uri string) error {
+	dir, err := model.Resolve(uri, model.ResolveOptions{TrackingURI: o.TrackingURI, ArtifactsRoot: o.ArtifactsRoot, CacheDir: o.CacheDir, Context: ctx})
 	if err != nil {
 		return err
 	}

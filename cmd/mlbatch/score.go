@@ -338,7 +338,7 @@ func runScore(ctx context.Context, o *scoreOptions) error {
 	if mem == nil {
 		mem = memory.DefaultAllocator
 	}
-	ropts := model.ResolveOptions{TrackingURI: o.TrackingURI, ArtifactsRoot: o.ArtifactsRoot, CacheDir: o.CacheDir}
+	ropts := model.ResolveOptions{TrackingURI: o.TrackingURI, ArtifactsRoot: o.ArtifactsRoot, CacheDir: o.CacheDir, Context: ctx}
 	if o.logger().Enabled(ctx, slog.LevelDebug) {
 		ropts.Debug = func(msg string) { o.debugf("%s", msg) }
 	}

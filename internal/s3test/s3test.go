@@ -19,6 +19,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -241,6 +242,40 @@ func (s *Server) Put(t testing.TB, bucket, key string, data []byte) {
 	}); err != nil {
 		t.Fatalf("s3test: put s3://%s/%s: %v", bucket, key, err)
 	}
+}
+
+// Get reads an object through the S3 API.
+func (s *Server) Get(t testing.TB, bucket, key string) []byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if err != nil {
+		t.Fatalf("s3test: get s3://%s/%s: %v", bucket, key, err)
+	}
+	defer out.Body.Close()
+	data, err := io.ReadAll(out.Body)
+	if err != nil {
+		t.Fatalf("s3test: get s3://%s/%s: %v", bucket, key, err)
+	}
+	return data
+}
+
+// OpenUploads lists the multipart uploads begun and neither completed nor
+// aborted in a bucket, by key.
+func (s *Server) OpenUploads(t testing.TB, bucket string) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := s.client.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String(bucket)})
+	if err != nil {
+		t.Fatalf("s3test: list uploads of %s: %v", bucket, err)
+	}
+	var keys []string
+	for _, u := range out.Uploads {
+		keys = append(keys, aws.ToString(u.Key))
+	}
+	return keys
 }
 
 // Keys lists every object key in a bucket under prefix, through the S3 API.
