@@ -553,6 +553,118 @@ def lgb_flavor_folders(G, pipe, inp, columns, proba_names):
         })
 
 
+# --------------------------------------------------------------------------
+# IsolationForest
+
+
+def layouts_relayout():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("layouts_gen", os.path.join(TESTDATA, "layouts", "gen.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.relayout
+
+
+def iforest_scores(est, inp, columns):
+    X = read_csv(inp)[columns]
+    return [("score_samples", est.score_samples(X), "score_samples"),
+            ("decision_function", est.decision_function(X), "decision_function")]
+
+
+def add_iforest(name, est, inp, columns, *, pickled=None, notes="", signature=True):
+    add_case(name, est, inp, columns, pickled=pickled, notes=notes, signature=signature)
+    # score_samples and decision_function are not CLI outputs (predict is what
+    # pyfunc calls); the Go unit tests compare them.
+    d = os.path.join(HERE, name)
+    case = CASES[-1]
+    case["scores"] = {}
+    for method, values, col in iforest_scores(est, inp, columns):
+        golden = os.path.join(d, "expected_%s.csv" % method)
+        mf.write_csv(golden, [col], [[mf.fmt_float(v)] for v in values])
+        case["scores"][method] = rel(golden)
+
+
+def iforest_later_release(est):
+    """The fitted forest as scikit-learn 1.4+ pickles it: trees in the 1.3+ node
+    layout (missing_go_to_left), the per-node caches _decision_path_lengths and
+    _average_path_length_per_tree, no base_estimator parameter."""
+    from sklearn.ensemble._iforest import _average_path_length
+    relayout = layouts_relayout()
+    est = copy.deepcopy(est)
+    est._average_path_length_per_tree = tuple(_average_path_length(t.tree_.n_node_samples) for t in est.estimators_)
+    depths = []
+    for t in est.estimators_:
+        tr = t.tree_
+        d = np.zeros(tr.node_count, dtype=np.int64)
+        for i in range(tr.node_count):
+            if tr.children_left[i] != -1:
+                d[tr.children_left[i]] = d[tr.children_right[i]] = d[i] + 1
+        depths.append(d + 1)
+    est._decision_path_lengths = tuple(depths)
+    del est.__dict__["base_estimator"]
+    for t in est.estimators_ + [est._estimator, est.estimator]:
+        if hasattr(t, "tree_"):
+            t.tree_ = relayout(t.tree_, "skl13")
+        t.monotonic_cst = None
+    return pickle.dumps(est, protocol=5)
+
+
+def iforest_old_release(est):
+    """As scikit-learn 0.23/0.24 pickled it: base_estimator_ instead of
+    _estimator/estimator, base_estimator as the parameter."""
+    est = copy.deepcopy(est)
+    d = est.__dict__
+    d["base_estimator_"] = d.pop("_estimator")
+    d["base_estimator"] = d.pop("estimator")
+    d.pop("_max_samples", None)
+    d["_sklearn_version"] = "0.23.2"
+
+    cls = type(est)
+    orig = cls.__getstate__
+    cls.__getstate__ = lambda self: dict(self.__dict__)  # keep the old _sklearn_version
+    try:
+        return pickle.dumps(est, protocol=3)
+    finally:
+        cls.__getstate__ = orig
+
+
+def iforest_cases():
+    rng = np.random.RandomState(21)
+    n = 400
+    inl = rng.normal(0, 1, (n, 4)) * [1.0, 2.0, 0.5, 1.5] + [0, 5, -1, 2]
+    out = rng.uniform(-8, 12, (20, 4))
+    X = pd.DataFrame(np.vstack([inl, out]), columns=["f1", "f2", "f3", "f4"]).round(4)
+    test = pd.DataFrame(np.vstack([rng.normal(0, 1, (120, 4)) * [1.0, 2.0, 0.5, 1.5] + [0, 5, -1, 2],
+                                   rng.uniform(-10, 14, (40, 4))]), columns=X.columns).round(4)
+    test = pd.concat([test, X.iloc[:40]], ignore_index=True)  # training rows too
+    inp = write_input(test, "iforest_input.csv")
+    cols = list(X.columns)
+
+    est = IsolationForest(n_estimators=60, random_state=0).fit(X)
+    add_iforest("iforest_auto", est, inp, cols, notes="IsolationForest, contamination='auto' (offset_ -0.5), "
+                                                      "256 samples per tree, fitted on a DataFrame")
+    add_iforest("iforest_layout_1_4", est, inp, cols, pickled=iforest_later_release(est),
+                notes="the same forest as scikit-learn 1.4+ pickles it (1.3+ tree nodes, "
+                      "_decision_path_lengths, _average_path_length_per_tree)")
+    add_iforest("iforest_layout_0_23", est, inp, cols, pickled=iforest_old_release(est),
+                notes="the same forest with scikit-learn 0.23's attributes (base_estimator_)")
+
+    # Pickled state must read back the same in scikit-learn itself.
+    for data in (iforest_old_release(est),):
+        back = pickle.loads(data)
+        assert np.array_equal(back.score_samples(test), est.score_samples(test))
+
+    pipe = Pipeline([("scale", StandardScaler()),
+                     ("model", IsolationForest(n_estimators=40, max_samples=90, max_features=2, bootstrap=True,
+                                               contamination=0.07, random_state=3))]).fit(X)
+    add_iforest("iforest_pipeline_max_features", pipe, inp, cols,
+                notes="StandardScaler -> IsolationForest(max_features=2, bootstrap, max_samples=90, "
+                      "contamination=0.07): trees read estimators_features_")
+    small = IsolationForest(n_estimators=7, max_samples=3, max_features=0.75, random_state=5).fit(X)
+    add_iforest("iforest_tiny_samples", small, inp, cols, signature=False,
+                notes="max_samples=3 (leaves of 1 and 2 samples), 3 of 4 features, no signature")
+
+
 def add_refusal(name, data, want, notes):
     """A model folder that must fail to load (exit code 3) with want in the message."""
     d = os.path.join(HERE, "bad", name)
@@ -610,6 +722,7 @@ def main():
             shutil.rmtree(p) if os.path.isdir(p) else os.remove(p)
     xgb_cases()
     lgb_cases()
+    iforest_cases()
     readme()
     doc = {"about": "boosters pickled inside scikit-learn objects, and IsolationForest; written by "
                     "testdata/longtail/boosters/gen.py",
