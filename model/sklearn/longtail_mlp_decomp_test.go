@@ -26,7 +26,35 @@ var (
 	_ transformer     = (*projection)(nil)
 	_ transformer     = (*selector)(nil)
 	_ Estimator       = (*rfePredictor)(nil)
+	_ probClassifier  = (*rfeClassifier)(nil)
+	_ regressor       = (*rfeRegressor)(nil)
 )
+
+// TestRFEModelInterfaces: RFE logged as the model offers its estimator's
+// interfaces, and they give what predict gives.
+func TestRFEModelInterfaces(t *testing.T) {
+	if _, ok := decodeFixture(t, "longtail/mlp_decomp/wine_rfe_tree_model").(regressor); ok {
+		t.Fatal("RFE over a tree classifier claims to be a regressor")
+	}
+	clf, ok := decodeFixture(t, "longtail/mlp_decomp/bc_rfe_logreg_model").(*rfeClassifier)
+	if !ok {
+		t.Fatal("RFE over LogisticRegression is not a probClassifier")
+	}
+	if _, ok := decodeFixture(t, "longtail/mlp_decomp/diabetes_rfe_linreg_model").(*rfeRegressor); !ok {
+		t.Fatal("RFE over LinearRegression is not a regressor")
+	}
+	X := &Dense{Rows: 2, Cols: make([][]float64, clf.NumFeatures())}
+	for j := range X.Cols {
+		X.Cols[j] = []float64{float64(j), 1}
+	}
+	p, err := clf.predictProba(X)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p) != 2*clf.labelsOf().len() {
+		t.Fatalf("%d probabilities", len(p))
+	}
+}
 
 // TestSelectorMasks decodes selectors pickled with synthetic fitted scores
 // (ties, NaN, infinities, -0.0; every k, percentile, threshold rule,

@@ -376,7 +376,66 @@ func buildRFEPredictor(obj *pickle.Object) (Estimator, error) {
 	if n := inner.NumFeatures(); n >= 0 && n != len(sel.idx) {
 		return nil, fmt.Errorf("estimator_ takes %d features but support_ selects %d", n, len(sel.idx))
 	}
-	return &rfePredictor{sel: sel, inner: inner}, nil
+	r := &rfePredictor{sel: sel, inner: inner}
+	// Offer what the inner estimator offers, so meta-estimators can wrap it.
+	// (Decision trees answer to both Go interfaces, so a regressor is told by
+	// its outputs having no probabilities.)
+	if c, ok := inner.(probClassifier); ok {
+		return &rfeClassifier{r, c}, nil
+	}
+	if reg, ok := inner.(regressor); ok && !hasProba(inner) {
+		return &rfeRegressor{r, reg}, nil
+	}
+	return r, nil
+}
+
+// hasProba reports an estimator with predict_proba outputs.
+func hasProba(est Estimator) bool {
+	for _, c := range est.Outputs(model.LoadOptions{Proba: true}) {
+		if strings.HasPrefix(c.Name, "proba_") {
+			return true
+		}
+	}
+	return false
+}
+
+// sub is transform(X) as a Dense for the inner estimator.
+func (r *rfePredictor) sub(X *Dense) (*Dense, error) {
+	t, err := r.sel.transform(tableOfDense(X))
+	if err != nil {
+		return nil, err
+	}
+	return denseOf(t, shortName(r.inner.Class()))
+}
+
+// rfeClassifier is RFE over a classifier with predict_proba.
+type rfeClassifier struct {
+	*rfePredictor
+	c probClassifier
+}
+
+func (r *rfeClassifier) labelsOf() *classes { return r.c.labelsOf() }
+func (r *rfeClassifier) predictProba(X *Dense) ([]float64, error) {
+	sub, err := r.sub(X)
+	if err != nil {
+		return nil, err
+	}
+	return r.c.predictProba(sub)
+}
+
+// rfeRegressor is RFE over a regressor.
+type rfeRegressor struct {
+	*rfePredictor
+	r regressor
+}
+
+func (r *rfeRegressor) targets() (int, bool) { return r.r.targets() }
+func (r *rfeRegressor) regress(X *Dense) ([]float64, error) {
+	sub, err := r.sub(X)
+	if err != nil {
+		return nil, err
+	}
+	return r.r.regress(sub)
 }
 
 func (r *rfePredictor) Class() string          { return r.sel.class }
@@ -387,11 +446,7 @@ func (r *rfePredictor) Outputs(opts model.LoadOptions) []model.Column {
 }
 
 func (r *rfePredictor) Predict(X *Dense, opts model.LoadOptions, mem memory.Allocator) ([]arrow.Array, error) {
-	t, err := r.sel.transform(tableOfDense(X))
-	if err != nil {
-		return nil, err
-	}
-	sub, err := denseOf(t, shortName(r.inner.Class()))
+	sub, err := r.sub(X)
 	if err != nil {
 		return nil, err
 	}

@@ -425,11 +425,14 @@ def selection_cases():
     add_case("bc_sfm_tree_maxfeatures_logreg", pipe, [("input", inp)],
              notes="SelectFromModel(DecisionTreeClassifier, threshold=-inf, max_features=6): stable argsort of -importances (ties at 0)")
     pipe = Pipeline([("scale", StandardScaler()),
-                     ("sfm", SelectFromModel(LogisticRegression(penalty="l1", solver="liblinear", C=0.1))),
+                     ("sfm", SelectFromModel(LogisticRegression(penalty="l1", solver="liblinear", C=0.1, random_state=0))),
                      ("mlp", MLPClassifier(hidden_layer_sizes=(6,), activation="tanh", max_iter=500,
                                            random_state=0))]).fit(Xf, yf)
     add_case("bc_sfm_l1_default_mlp", pipe, [("input", inp)],
              notes="SelectFromModel(LogisticRegression(penalty='l1')) with the default threshold (1e-5 for L1 models)")
+    rfe = RFE(LogisticRegression(max_iter=5000), n_features_to_select=8, step=4).fit(Xf, yf)
+    add_case("bc_rfe_logreg_model", rfe, [("input", inp)],
+             notes="RFE(LogisticRegression) as the model, with predict_proba")
     pipe = Pipeline([("scale", StandardScaler()), ("vt", VarianceThreshold(threshold=0.5)),
                      ("rfe", RFE(LogisticRegression(max_iter=2000), n_features_to_select=6, step=3)),
                      ("lr", LogisticRegression(max_iter=2000))]).fit(Xf, yf)
