@@ -27,7 +27,9 @@
 // (compose.go, pipeline.go), scalers, Normalizer, PolynomialFeatures,
 // KBinsDiscretizer and FunctionTransformer(func=None) (preprocessing.go),
 // SimpleImputer and MissingIndicator (impute.go), OneHotEncoder and OrdinalEncoder
-// (encoders.go), then hands the final estimator a Dense. Each step computes what
+// (encoders.go), PCA, IncrementalPCA, TruncatedSVD and FastICA
+// (decomposition.go), the feature selectors (selection.go), then hands the final
+// estimator a Dense. Each step computes what
 // its transform computes in scikit-learn 1.2, reading the attributes of later
 // releases where they changed. Its model inputs (tablemodel.go) are the signature's
 // columns, else the first step's feature_names_in_, else positional; without a

@@ -438,6 +438,11 @@ def selection_cases():
                      ("lr", LogisticRegression(max_iter=2000))]).fit(Xf, yf)
     add_case("bc_vt_rfe_logreg", pipe, [("input", inp)],
              notes="VarianceThreshold(0.5) after scaling (drops the constant column) -> RFE(6) -> LogisticRegression")
+    old = relayout(pipe, {VarianceThreshold: "sklearn.feature_selection.variance_threshold.VarianceThreshold",
+                          RFE: "sklearn.feature_selection.rfe.RFE"},
+                   edit=lambda cls, st: [st.pop(k, None) for k in ("n_features_in_", "importance_getter")])
+    add_case("bc_vt_rfe_logreg_skl021", pipe, [("input", inp)], pickled=dumps(old),
+             notes="bc_vt_rfe_logreg with VarianceThreshold and RFE under 0.21's modules, without n_features_in_ and importance_getter")
 
     X, y = wine()
     Xf, yf, Xt = split(X, y, 60)
@@ -447,6 +452,11 @@ def selection_cases():
                      ("lr", LogisticRegression(max_iter=2000))]).fit(Xf, yf)
     add_case("wine_sfm_logreg_mean", pipe, [("input", inp)],
              notes="SelectFromModel(multinomial LogisticRegression, 'mean'): L1 norm of coef_ over the classes")
+    old = relayout(pipe, {SelectFromModel: "sklearn.feature_selection.from_model.SelectFromModel"},
+                   edit=lambda cls, st: [st.pop(k, None) for k in ("importance_getter", "max_features_",
+                                                                    "n_features_in_")])
+    add_case("wine_sfm_logreg_mean_skl021", pipe, [("input", inp)], pickled=dumps(old),
+             notes="wine_sfm_logreg_mean with SelectFromModel as 0.21 pickled it: from_model module, no importance_getter")
     pipe = Pipeline([("scale", StandardScaler()),
                      ("sfm", SelectFromModel(LogisticRegression(max_iter=2000), threshold=0.8, norm_order=2)),
                      ("lr", LogisticRegression(max_iter=2000))]).fit(Xf, yf)
