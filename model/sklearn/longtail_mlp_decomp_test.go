@@ -360,3 +360,14 @@ func FuzzDecodeMLPDecomp(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkPredictMLPPipeline scores StandardScaler -> PCA(whiten) ->
+// SelectKBest -> MLPClassifier over its fixture input.
+func BenchmarkPredictMLPPipeline(b *testing.B) {
+	benchPredict(b, "longtail/mlp_decomp/wine_scaler_pca_kbest_mlp", "longtail/mlp_decomp/wine_input.csv")
+}
+
+// BenchmarkPredictMLPRegressor scores a (32, 16) relu MLPRegressor.
+func BenchmarkPredictMLPRegressor(b *testing.B) {
+	benchPredict(b, "longtail/mlp_decomp/mlp_reg_relu", "longtail/mlp_decomp/diabetes_input.csv")
+}
