@@ -23,7 +23,7 @@ import (
 
 const (
 	parquetRowGroupRows  = 1 << 20
-	parquetRowGroupBytes = 128 << 20
+	parquetRowGroupBytes = 64 << 20
 	parquetPageSize      = 1 << 20
 )
 
