@@ -111,3 +111,17 @@ func TestScoreSharedSVC(t *testing.T) {
 	}
 	compareColumns(t, readTable(t, out), readTable(t, filepath.Join(base, "expected_shim.csv")), []string{"prediction"}, tolerance{Exact: true})
 }
+
+// TestScoreSVCProbaWarning: --proba on an SVC fitted without probabilities
+// scores the labels and says why there are no probability columns.
+func TestScoreSVCProbaWarning(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "p.csv")
+	code, stderr := cli(t, "score", "--model", filepath.Join(testdata, "longtail", "svm_nb", "svc_rbf_iris"),
+		"--in", filepath.Join(testdata, "longtail", "svm_nb", "inputs", "iris.csv"), "--out", out, "--proba")
+	if code != 0 || !strings.Contains(stderr, "probability=False") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if got := readTable(t, out); len(got.names) != 5 {
+		t.Errorf("columns %v, want the 4 inputs and prediction", got.names)
+	}
+}

@@ -55,6 +55,12 @@ var svmImpl = map[string]int{
 }
 
 func init() {
+	// A model fitted on a scipy sparse matrix keeps support_vectors_ and
+	// _dual_coef_ as CSR matrices; they load as plain objects and are read by
+	// csrDense.
+	for _, c := range []string{"scipy.sparse._csr.csr_matrix", "scipy.sparse.csr.csr_matrix"} {
+		inert[c] = true
+	}
 	for name := range svmImpl {
 		// sklearn.svm.classes before 0.22, sklearn.svm._classes since.
 		register("sklearn.svm._classes."+name, buildSVM)
@@ -87,9 +93,6 @@ type svmModel struct {
 func buildSVM(obj *pickle.Object) (Estimator, error) {
 	e := &svmModel{meta: meta{class: obj.Class()}}
 	e.impl = svmImpl[obj.Name]
-	if s, ok := obj.Attr("_sparse"); ok && s == true {
-		return nil, fmt.Errorf("the model was fitted on a scipy sparse matrix (_sparse=True); mlbatch scores SVMs fitted on dense data only")
-	}
 	kernel, err := strAttr(obj, "kernel", "rbf")
 	if err != nil {
 		return nil, fmt.Errorf("%w: callable kernels are not supported (linear, poly, rbf and sigmoid are)", err)
@@ -113,18 +116,17 @@ func buildSVM(obj *pickle.Object) (Estimator, error) {
 	}
 
 	// Support vectors.
-	svArr, err := obj.Array("support_vectors_")
+	// A model fitted on sparse input (_sparse=True) holds CSR matrices. libsvm's
+	// sparse kernels add the same products and squares in the same index
+	// order as the dense ones here (the absent entries only add zeros), so
+	// the dense form predicts identically.
+	svShape, sv, err := matrixOrCSR(obj, "support_vectors_")
 	if err != nil {
-		return nil, fmt.Errorf("not fitted or unreadable: %w", err)
+		return nil, err
 	}
-	if len(svArr.Shape) != 2 {
-		return nil, fmt.Errorf("support_vectors_ has shape %v; want (n_SV, n_features)", svArr.Shape)
-	}
-	if e.sv, err = svArr.Float64s(); err != nil {
-		return nil, fmt.Errorf("support_vectors_: %w", err)
-	}
-	e.l = svArr.Shape[0]
-	nFeat := svArr.Shape[1]
+	e.sv = sv
+	e.l = svShape[0]
+	nFeat := svShape[1]
 
 	// Dual coefficients and intercepts as libsvm sees them. scikit-learn keeps
 	// them in _dual_coef_ / _intercept_; the public dual_coef_ / intercept_ are
@@ -151,18 +153,14 @@ func buildSVM(obj *pickle.Object) (Estimator, error) {
 		dcName, icName = "dual_coef_", "intercept_"
 		flip = classifier && e.cls.len() == 2
 	}
-	dc, err := obj.Array(dcName)
+	dcShape, dcv, err := matrixOrCSR(obj, dcName)
 	if err != nil {
-		return nil, fmt.Errorf("not fitted or unreadable: %w", err)
+		return nil, err
 	}
-	if len(dc.Shape) != 2 || dc.Shape[1] != e.l {
-		return nil, fmt.Errorf("%s has shape %v for %d support vectors", dcName, dc.Shape, e.l)
+	if dcShape[1] != e.l {
+		return nil, fmt.Errorf("%s has shape %v for %d support vectors", dcName, dcShape, e.l)
 	}
-	dcv, err := dc.Float64s()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", dcName, err)
-	}
-	for k := range dc.Shape[0] {
+	for k := range dcShape[0] {
 		e.coef = append(e.coef, dcv[k*e.l:(k+1)*e.l])
 	}
 	if e.icpt, err = floatsAttr(obj, icName); err != nil {
@@ -198,10 +196,12 @@ func buildSVM(obj *pickle.Object) (Estimator, error) {
 			return nil, fmt.Errorf("%s has %d values; a %s has 1", icName, len(e.icpt), obj.Name)
 		}
 		// scikit-learn checks n_support_ (_n_support[0] here) against the support
-		// vectors (CVE-2020-28975).
+		// vectors (CVE-2020-28975), for dense models only: a sparse SVR's
+		// _n_support is not maintained (1.2.1 pickles hold unrelated counts).
+		sparse, _ := boolAttr(obj, "_sparse", false)
 		if ns, ok, err := nSupport(obj); err != nil {
 			return nil, err
-		} else if ok && len(ns) > 0 && e.l > 0 && ns[0] != e.l {
+		} else if ok && !sparse && len(ns) > 0 && e.l > 0 && ns[0] != e.l {
 			return nil, fmt.Errorf("_n_support says %d support vectors but support_vectors_ has %d: the internal representation of %s was altered", ns[0], e.l, obj.Name)
 		}
 	}
@@ -241,6 +241,101 @@ type svr struct{ *svmModel }
 
 // oneClassSVM predicts +1 (inlier) or -1 (outlier) as int64.
 type oneClassSVM struct{ *svmModel }
+
+// matrixOrCSR reads a 2-D float attribute, a numpy array or a scipy CSR
+// matrix, as a dense row-major matrix.
+func matrixOrCSR(obj *pickle.Object, name string) ([2]int, []float64, error) {
+	v, ok := obj.Attr(name)
+	if !ok {
+		return [2]int{}, nil, fmt.Errorf("not fitted: attribute %s is missing", name)
+	}
+	switch x := v.(type) {
+	case *pickle.NDArray:
+		if len(x.Shape) != 2 {
+			return [2]int{}, nil, fmt.Errorf("%s has shape %v; want 2-D", name, x.Shape)
+		}
+		f, err := x.Float64s()
+		if err != nil {
+			return [2]int{}, nil, fmt.Errorf("%s: %w", name, err)
+		}
+		return [2]int{x.Shape[0], x.Shape[1]}, f, nil
+	case *pickle.Object:
+		if x.Name != "csr_matrix" {
+			break
+		}
+		shape, m, err := csrDense(x)
+		if err != nil {
+			return [2]int{}, nil, fmt.Errorf("%s: %w", name, err)
+		}
+		return shape, m, nil
+	}
+	return [2]int{}, nil, fmt.Errorf("%s is a %s, want an array or a CSR matrix", name, pickle.TypeName(v))
+}
+
+// maxCSRCells bounds the dense copy of a CSR matrix (support vectors x features).
+const maxCSRCells = 1 << 28
+
+// csrDense turns a pickled scipy.sparse csr_matrix (_shape, data, indices,
+// indptr) into a dense row-major matrix, checking every index.
+func csrDense(o *pickle.Object) ([2]int, []float64, error) {
+	var shape [2]int
+	items, err := o.Items("_shape")
+	if err != nil || len(items) != 2 {
+		return shape, nil, fmt.Errorf("csr_matrix without a 2-D _shape")
+	}
+	for k, it := range items {
+		n, ok := it.(int64)
+		if !ok || n < 0 || n > math.MaxInt32 {
+			return shape, nil, fmt.Errorf("csr_matrix _shape holds %v", it)
+		}
+		shape[k] = int(n)
+	}
+	if shape[0]*shape[1] > maxCSRCells {
+		return shape, nil, fmt.Errorf("csr_matrix of shape %v is too large to expand", shape)
+	}
+	dataA, err := o.Array("data")
+	if err != nil {
+		return shape, nil, err
+	}
+	data, err := dataA.Float64s()
+	if err != nil {
+		return shape, nil, fmt.Errorf("data: %w", err)
+	}
+	idxA, err := o.Array("indices")
+	if err != nil {
+		return shape, nil, err
+	}
+	indices, err := idxA.Int64s()
+	if err != nil {
+		return shape, nil, fmt.Errorf("indices: %w", err)
+	}
+	ptrA, err := o.Array("indptr")
+	if err != nil {
+		return shape, nil, err
+	}
+	indptr, err := ptrA.Int64s()
+	if err != nil {
+		return shape, nil, fmt.Errorf("indptr: %w", err)
+	}
+	if len(indptr) != shape[0]+1 || len(indices) != len(data) || indptr[0] != 0 || indptr[shape[0]] != int64(len(data)) {
+		return shape, nil, fmt.Errorf("csr_matrix arrays do not fit its shape %v", shape)
+	}
+	m := make([]float64, shape[0]*shape[1])
+	for r := range shape[0] {
+		lo, hi := indptr[r], indptr[r+1]
+		if lo > hi || hi > int64(len(data)) {
+			return shape, nil, fmt.Errorf("csr_matrix indptr is not monotonic at row %d", r)
+		}
+		for k := lo; k < hi; k++ {
+			c := indices[k]
+			if c < 0 || c >= int64(shape[1]) {
+				return shape, nil, fmt.Errorf("csr_matrix column index %d out of range", c)
+			}
+			m[r*shape[1]+int(c)] += data[k]
+		}
+	}
+	return shape, m, nil
+}
 
 // readParams reads the kernel parameters libsvm uses.
 func (e *svmModel) readParams(obj *pickle.Object) error {

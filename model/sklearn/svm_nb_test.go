@@ -134,6 +134,12 @@ func TestSVMNBInterfaces(t *testing.T) {
 						t.Fatalf("decision_function has %d columns, want %d", cols, len(o.Columns))
 					}
 					got = d
+				case o.Method == "decision_function" && isOneClass:
+					d, _, err := est.(*oneClassSVM).rawDecision(X)
+					if err != nil {
+						t.Fatal(err)
+					}
+					got = d
 				case o.Method == "predict_proba":
 					p, err := est.(probClassifier).predictProba(X)
 					if err != nil {
@@ -235,8 +241,22 @@ func TestSVMRefusals(t *testing.T) {
 		{"unknown kernel", "longtail/svm_nb/svc_rbf_iris", "kernel \"laplace\"", func(o *pickle.Object) {
 			setAttr(o, "kernel", "laplace")
 		}},
-		{"sparse", "longtail/svm_nb/svc_rbf_iris", "sparse", func(o *pickle.Object) {
-			setAttr(o, "_sparse", true)
+		{"csr index out of range", "longtail/svm_nb/svc_rbf_iris_sparse_proba", "column index", func(o *pickle.Object) {
+			sv := o.Dict["support_vectors_"].(*pickle.Object)
+			bad := &pickle.Object{Module: sv.Module, Name: sv.Name, Dict: map[string]any{}}
+			for k, v := range sv.Dict {
+				bad.Dict[k] = v
+			}
+			idx := make([]int64, sv.Dict["data"].(*pickle.NDArray).Len())
+			for i := range idx {
+				idx[i] = 99
+			}
+			bad.Dict["indices"] = arr(idx)
+			setAttr(o, "support_vectors_", bad)
+		}},
+		{"csr shape", "longtail/svm_nb/svc_rbf_iris_sparse_proba", "do not fit", func(o *pickle.Object) {
+			sv := o.Dict["support_vectors_"].(*pickle.Object)
+			sv.Dict["_shape"] = pickle.Tuple{int64(3), int64(4)}
 		}},
 		{"break_ties with ovo", "longtail/svm_nb/svc_linear_iris_ovo", "break_ties must be False", func(o *pickle.Object) {
 			setAttr(o, "break_ties", true)

@@ -32,6 +32,7 @@ import types
 import cloudpickle
 import numpy as np
 import pandas as pd
+import scipy.sparse
 from sklearn import datasets
 from sklearn.naive_bayes import BernoulliNB, CategoricalNB, ComplementNB, GaussianNB, MultinomialNB
 from sklearn.preprocessing import StandardScaler
@@ -143,26 +144,35 @@ def label_kind(est):
     return "float64"
 
 
-def add_case(name, est, X_fit, y, X_in, notes, in_name=None, post=None):
-    """Fit est, save it, write goldens on X_in (read back through pandas)."""
+def add_case(name, est, X_fit, y, X_in, notes, in_name=None, post=None, sparse=False):
+    """Fit est, save it, write goldens on X_in (read back through pandas).
+    sparse: fit on a scipy CSR matrix (no feature names; the MLmodel signature
+    names the columns) and predict on the frame's values, as pyfunc would."""
+    fit_X = scipy.sparse.csr_matrix(X_fit.values) if sparse else X_fit
     if y is None:
-        est.fit(X_fit)
+        est.fit(fit_X)
     else:
-        est.fit(X_fit, y)
+        est.fit(fit_X, y)
     if post:
         post(est)
+    kind = label_kind(est)
     d = os.path.join(HERE, name)
-    mf.save_sklearn_model(d, est, fmt="cloudpickle", protocol=4, utc_time="2024-06-12 08:00:00.000000")
+    sig = None
+    if sparse:
+        sig = mf.col_signature(list(X_fit.columns), mf.out_tensor("float64" if kind == "float64" else kind))
+    mf.save_sklearn_model(d, est, fmt="cloudpickle", protocol=4, signature=sig,
+                          utc_time="2024-06-12 08:00:00.000000")
     in_path = write_input(in_name or name, X_in)
     X = pd.read_csv(in_path)
-    kind = label_kind(est)
+    if sparse:
+        X = X.values
     outputs = goldens(d, est, X, kind)
     CASES.append({
         "name": "longtail/svm_nb/" + name,
         "model_dir": rel(d),
         "input": rel(in_path),
         "estimator": "%s.%s" % (type(est).__module__, type(est).__name__),
-        "feature_source": "feature_names_in_",
+        "feature_source": "signature" if sparse else "feature_names_in_",
         "outputs": outputs,
         "notes": notes,
     })
@@ -240,12 +250,18 @@ def main():
     add_case("nusvc_poly_wine_proba", NuSVC(kernel="poly", degree=2, nu=0.2, probability=True, random_state=3),
              Xw, yw, Iw, "NuSVC poly degree 2, probability=True", "wine")
 
+    add_case("svc_rbf_iris_sparse_proba", SVC(gamma=0.4, probability=True, random_state=4), Xi, yi, Ii,
+             "fitted on a scipy CSR matrix (_sparse=True: CSR support_vectors_ and _dual_coef_), "
+             "probability=True; positional, named by the signature", "iris", sparse=True)
+
     # ---------------- SVR / NuSVR / OneClassSVM
     Xr, yr, _, Ir = D["diabetes"]
     add_case("svr_rbf_diabetes", SVR(C=50.0, epsilon=2.0), Xr, yr, Ir, "SVR rbf gamma='scale'", "diabetes")
     add_case("svr_linear_diabetes", SVR(kernel="linear", C=5.0), Xr, yr, Ir, "SVR linear", "diabetes")
     add_case("nusvr_poly_diabetes", NuSVR(kernel="poly", degree=3, coef0=1.0, nu=0.4, C=2.0), Xr, yr, Ir,
              "NuSVR poly", "diabetes")
+    add_case("svr_poly_diabetes_sparse", SVR(kernel="poly", degree=2, coef0=0.5, C=20.0), Xr, yr, Ir,
+             "SVR fitted on a scipy CSR matrix", "diabetes", sparse=True)
     add_case("svr_sigmoid_diabetes", SVR(kernel="sigmoid", gamma=0.05, coef0=0.1, C=100.0), Xr, yr, Ir,
              "SVR sigmoid", "diabetes")
     add_case("oneclass_rbf_iris", OneClassSVM(gamma=0.2, nu=0.1), Xi, None, Ii,
