@@ -56,6 +56,7 @@ fixtures:
 	$(PYTHON) testdata/longtail/neighbors/gen.py
 	$(PYTHON) testdata/longtail/svm_nb/gen.py
 	$(PYTHON) testdata/longtail/meta/gen.py
+	$(PYTHON) testdata/inspect/gen.py
 
 fixtures-deps:
 	apt-get update

@@ -16,6 +16,7 @@ import (
 	"github.com/mlbatch/mlbatch/internal/mlerr"
 	"github.com/mlbatch/mlbatch/model"
 	"github.com/mlbatch/mlbatch/model/pickle"
+	"github.com/mlbatch/mlbatch/model/sklearn"
 )
 
 // inspectOptions holds the flags of `mlbatch inspect`.
@@ -58,6 +59,11 @@ type modelReport struct {
 	// Reason names what mlbatch lacks when Scorable is false (a flavor, class or
 	// feature).
 	Reason string `json:"reason,omitempty"`
+	// Tree is the whole scikit-learn model, every class marked supported or
+	// not (sklearn flavor only).
+	Tree *sklearn.Tree `json:"tree,omitempty"`
+	// TreeError says why the tree could not be read.
+	TreeError string `json:"tree_error,omitempty"`
 }
 
 const inspectExamples = `  # What does the demo model need, and can mlbatch score it?
@@ -79,6 +85,13 @@ shows its resolved location, flavor, estimator, input columns with types in orde
 output columns, MLflow version and run id, and whether mlbatch can score it. When
 it cannot, the reason names the flavor, class or feature that is missing, and the
 exit code is 3.
+
+For a scikit-learn model it also shows the whole tree: Pipeline steps,
+ColumnTransformer transformers with their column selections, FeatureUnion parts,
+nested meta-estimators and the final estimator, each with a few key
+hyper-parameters, then every class the file names, marked supported or MISSING.
+The file is decoded for this with every class let through as inert data, so one
+missing class does not hide the next; nothing in it is ever run.
 
 inspect --output FILE reads back the provenance mlbatch writes into every Parquet
 output: mlbatch.model_uri, mlbatch.run_id, mlbatch.model_uuid or mlbatch.model_id,
@@ -150,6 +163,13 @@ func runInspectModel(ctx context.Context, o *inspectOptions, uri string) error {
 		r.Flavors = append(r.Flavors, f)
 	}
 	slices.Sort(r.Flavors)
+	if _, ok := mm.Flavors["sklearn"]; ok && (loadErr != nil || m.Info().Flavor == "sklearn") {
+		if t, err := sklearn.Inspect(mm); err != nil {
+			r.TreeError = err.Error()
+		} else {
+			r.Tree = t
+		}
+	}
 	var inputs, outputs []model.Column
 	if loadErr == nil {
 		r.Flavor, r.Estimator = m.Info().Flavor, m.Info().Estimator
@@ -227,6 +247,9 @@ func (r *modelReport) writeText(w io.Writer) {
 	} else {
 		row("scorable", "no: "+r.Reason)
 	}
+	if r.Tree != nil && !r.Scorable {
+		row("missing", r.Tree.Reason())
+	}
 	tw.Flush()
 	fmt.Fprintf(&b, "inputs (%d, %s):\n", len(r.Inputs), map[string]string{
 		"signature":         "by name from the signature, in this order",
@@ -252,6 +275,12 @@ func (r *modelReport) writeText(w io.Writer) {
 		fmt.Fprintf(tw, "  %s\t%s\n", c.Name, c.Type)
 	}
 	tw.Flush()
+	if r.TreeError != "" {
+		fmt.Fprintf(&b, "model tree: cannot be read: %s\n", r.TreeError)
+	}
+	if r.Tree != nil {
+		writeTree(&b, r.Tree)
+	}
 	io.WriteString(w, b.String())
 }
 

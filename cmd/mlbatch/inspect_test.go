@@ -122,3 +122,60 @@ func TestProvenance(t *testing.T) {
 		t.Errorf("inspect --output of a CSV: exit %d: %s", code, stderr)
 	}
 }
+
+// TestInspectTree: inspect shows a Pipeline's whole tree; for a model with a
+// class mlbatch lacks three levels down it names the class and where it sits,
+// and score, score --dry-run and inspect all exit 3 naming it.
+func TestInspectTree(t *testing.T) {
+	code, out, stderr := cliOut(t, "inspect", filepath.Join(testdata, "pipelines", "customers_ct_forest"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{
+		"model tree (cloudpickle, ",
+		"  Pipeline\n  ├── prep: ColumnTransformer(remainder='passthrough', ",
+		"  │   ├── cat: Pipeline <- ['city', 'plan', 'channel']\n  │   │   ├── impute: SimpleImputer(strategy='most_frequent', add_indicator=False)\n",
+		"  │   └── remainder: passthrough <- [8]\n",
+		"      └── estimators_: 25 x DecisionTreeClassifier(max_depth=6, ",
+		"classes (8, all supported):",
+		"  supported  sklearn.tree._tree.Tree ",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("inspect lacks %q:\n%s", want, out)
+		}
+	}
+
+	const grp = "sklearn.random_projection.GaussianRandomProjection"
+	dir := filepath.Join(testdata, "inspect", "nested_unsupported")
+	code, out, stderr = cliOut(t, "inspect", "--json", dir)
+	if code != 3 || !strings.Contains(stderr, "unsupported class "+grp) {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var r modelReport
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if r.Scorable || r.Tree == nil || len(r.Tree.Unsupported) != 1 || r.Tree.Unsupported[0] != grp || r.Tree.Root.Class != "sklearn.pipeline.Pipeline" {
+		t.Errorf("report %+v", r)
+	}
+	_, out, _ = cliOut(t, "inspect", dir)
+	for _, want := range []string{
+		"missing     unsupported: " + grp + " (at Pipeline > prep > num > proj)",
+		"  │   │   └── proj: GaussianRandomProjection(n_components=2)  NOT SUPPORTED: " + grp,
+		"  MISSING    " + grp,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("inspect lacks %q:\n%s", want, out)
+		}
+	}
+	for _, dry := range []bool{false, true} {
+		args := []string{"score", "--model", dir, "--in", filepath.Join(testdata, "pipelines", "customers_input.csv"), "--out", filepath.Join(t.TempDir(), "p.csv")}
+		if dry {
+			args = append(args, "--dry-run")
+		}
+		code, stderr := cli(t, args...)
+		if code != 3 || !strings.Contains(stderr, "unsupported class "+grp) || !strings.Contains(stderr, `run "mlbatch inspect `+dir+`"`) {
+			t.Errorf("dry run %v: exit %d: %s", dry, code, stderr)
+		}
+	}
+}

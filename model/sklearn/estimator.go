@@ -53,33 +53,9 @@ func init() { model.Register("sklearn", load) }
 const maxPickle = 4 << 30
 
 func load(mm *model.MLmodel, opts model.LoadOptions) (model.Model, error) {
-	file := mm.FlavorString("sklearn", "pickled_model")
-	if file == "" {
-		file = mm.FlavorString("python_function", "model_path")
-	}
-	if file == "" {
-		return nil, fmt.Errorf("%s: the sklearn flavor names no pickled_model", filepath.Join(mm.Dir, "MLmodel"))
-	}
-	if filepath.IsAbs(file) || slices.Contains(strings.Split(filepath.ToSlash(file), "/"), "..") {
-		return nil, fmt.Errorf("%s: pickled_model %q must be a path inside the model folder", filepath.Join(mm.Dir, "MLmodel"), file)
-	}
-	format := mm.FlavorString("sklearn", "serialization_format")
-	switch format {
-	case "", "pickle", "cloudpickle", "skops":
-	default:
-		return nil, fmt.Errorf("%s: sklearn serialization_format %q is not supported (pickle, cloudpickle and skops are)", filepath.Join(mm.Dir, "MLmodel"), format)
-	}
-	path := filepath.Join(mm.Dir, filepath.FromSlash(file))
-	st, err := os.Stat(path)
+	path, format, data, err := readModelFile(mm)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if st.Size() > maxPickle {
-		return nil, fmt.Errorf("%s: %d bytes is larger than mlbatch reads (%d)", path, st.Size(), int64(maxPickle))
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, err
 	}
 	decode := Decode
 	if format == "skops" {
@@ -90,6 +66,40 @@ func load(mm *model.MLmodel, opts model.LoadOptions) (model.Model, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return newModel(est, mm, opts, path)
+}
+
+// readModelFile reads the file the sklearn flavor names, with its
+// serialization format ("", "pickle", "cloudpickle" or "skops").
+func readModelFile(mm *model.MLmodel) (path, format string, data []byte, err error) {
+	file := mm.FlavorString("sklearn", "pickled_model")
+	if file == "" {
+		file = mm.FlavorString("python_function", "model_path")
+	}
+	if file == "" {
+		return "", "", nil, fmt.Errorf("%s: the sklearn flavor names no pickled_model", filepath.Join(mm.Dir, "MLmodel"))
+	}
+	if filepath.IsAbs(file) || slices.Contains(strings.Split(filepath.ToSlash(file), "/"), "..") {
+		return "", "", nil, fmt.Errorf("%s: pickled_model %q must be a path inside the model folder", filepath.Join(mm.Dir, "MLmodel"), file)
+	}
+	format = mm.FlavorString("sklearn", "serialization_format")
+	switch format {
+	case "", "pickle", "cloudpickle", "skops":
+	default:
+		return "", "", nil, fmt.Errorf("%s: sklearn serialization_format %q is not supported (pickle, cloudpickle and skops are)", filepath.Join(mm.Dir, "MLmodel"), format)
+	}
+	path = filepath.Join(mm.Dir, filepath.FromSlash(file))
+	st, err := os.Stat(path)
+	if err != nil {
+		return "", "", nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if st.Size() > maxPickle {
+		return "", "", nil, fmt.Errorf("%s: %d bytes is larger than mlbatch reads (%d)", path, st.Size(), int64(maxPickle))
+	}
+	data, err = os.ReadFile(path)
+	if err != nil {
+		return "", "", nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return path, format, data, nil
 }
 
 // Decode rebuilds an estimator from the bytes of a pickle.

@@ -57,7 +57,14 @@ func DecodeSkops(data []byte) (Estimator, error) {
 }
 
 // readSkops decodes a .skops archive into pickle-style values.
-func readSkops(data []byte) (v any, err error) {
+func readSkops(data []byte) (any, error) { return readSkopsInspect(data, nil) }
+
+// readSkopsInspect is readSkops; with a non-nil inspect it decodes for
+// inspection only: every type outside the built-in ones is reported to inspect
+// and kept as an inert value (a function as a *pickle.Global, an object of a
+// node type mlbatch does not read as a bare *pickle.Object). Nothing runs
+// either way.
+func readSkopsInspect(data []byte, inspect func(module, name string)) (v any, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			v, err = nil, fmt.Errorf("skops: internal error reading the archive: %v", r)
@@ -70,7 +77,7 @@ func readSkops(data []byte) (v any, err error) {
 	if len(zr.File) > maxSkopsFiles {
 		return nil, fmt.Errorf("skops: %d files in the archive (at most %d)", len(zr.File), maxSkopsFiles)
 	}
-	r := &skopsReader{files: map[string]*zip.File{}, memo: map[string]any{}}
+	r := &skopsReader{files: map[string]*zip.File{}, memo: map[string]any{}, inspect: inspect}
 	r.budget = min(int64(maxPickle), int64(len(data))*skopsMaxInflate+(1<<20))
 	for _, f := range zr.File {
 		r.files[f.Name] = f
@@ -109,6 +116,16 @@ type skopsReader struct {
 	memo     map[string]any
 	budget   int64
 	protocol int
+	inspect  func(module, name string) // see readSkopsInspect
+}
+
+// allow is the package's allow-list, or anything when inspecting.
+func (r *skopsReader) allow(module, name string) bool {
+	if r.inspect != nil {
+		r.inspect(module, name)
+		return true
+	}
+	return allow(module, name)
 }
 
 // read returns the contents of an archive member, within the size budget.
@@ -601,24 +618,29 @@ func (r *skopsReader) node(v any, depth int) (any, error) {
 		return remember(a.DType), nil
 
 	case "TypeNode":
-		if !skopsTypes[full] && !allow(module, class) {
+		if !skopsTypes[full] && !r.allow(module, class) {
 			return nil, fail("type %s is not one mlbatch knows", full)
 		}
 		return remember(&pickle.Global{Module: module, Name: class}), nil
 
 	case "FunctionNode":
 		name := full
+		fmod, fname := module, class
 		if c, ok := st.get("content"); ok { // protocol 0
 			if co, ok := c.(*jsonObj); ok {
-				mp, _ := co.str("module_path")
-				fn, _ := co.str("function")
-				name = mp + "." + fn
+				fmod, _ = co.str("module_path")
+				fname, _ = co.str("function")
+				name = fmod + "." + fname
 			}
+		}
+		if r.inspect != nil {
+			r.inspect(fmod, fname)
+			return remember(&pickle.Global{Module: fmod, Name: fname}), nil
 		}
 		return nil, fmt.Errorf("skops: function %s: the model holds a Python function (for example FunctionTransformer's func or a callable column selector); mlbatch rebuilds only known scikit-learn classes and cannot run arbitrary Python code", name)
 
 	case "ObjectNode", "ConstructorFromReduceNode", "TreeNode", "LossNode":
-		if !allow(module, class) {
+		if !r.allow(module, class) {
 			return nil, fmt.Errorf("skops: %w", &pickle.UnsupportedError{Module: module, Name: class})
 		}
 		obj := &pickle.Object{Module: module, Name: class}
@@ -693,6 +715,10 @@ func (r *skopsReader) node(v any, depth int) (any, error) {
 	}
 	if loader == "" {
 		return nil, fmt.Errorf("skops: %s: a node without __loader__", full)
+	}
+	if r.inspect != nil {
+		r.inspect(module, class)
+		return remember(&pickle.Object{Module: module, Name: class}), nil
 	}
 	return nil, fmt.Errorf("skops: %s: loader %s is not supported (mlbatch reads only the node types of plain scikit-learn models)", full, loader)
 }
