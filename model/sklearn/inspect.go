@@ -422,7 +422,7 @@ func (w *walker) children(name string, v any, depth int) []*Node {
 	}
 	// Many fitted copies of one class (a forest's trees, one-vs-rest models):
 	// one node for all, unless they differ.
-	flat := flatten(items, 0)
+	flat := flattenItems(items, 0)
 	var objs []*pickle.Object
 	for _, it := range flat {
 		if o, ok := it.(*pickle.Object); ok {
@@ -483,20 +483,20 @@ func named(items []any) bool {
 	return true
 }
 
-// flatten opens nested lists (HistGradientBoosting's _predictors, a list per
+// flattenItems opens nested lists (HistGradientBoosting's _predictors, a list per
 // iteration).
-func flatten(items []any, depth int) []any {
+func flattenItems(items []any, depth int) []any {
 	var out []any
 	for _, it := range items {
 		switch x := it.(type) {
 		case *pickle.List:
 			if depth < 4 {
-				out = append(out, flatten(x.Items, depth+1)...)
+				out = append(out, flattenItems(x.Items, depth+1)...)
 				continue
 			}
 		case pickle.Tuple:
 			if depth < 4 {
-				out = append(out, flatten(x, depth+1)...)
+				out = append(out, flattenItems(x, depth+1)...)
 				continue
 			}
 		}
