@@ -24,12 +24,14 @@ func init() {
 	for _, c := range []string{
 		"sklearn.linear_model._base.LinearRegression",
 		"sklearn.linear_model._ridge.Ridge",
+		"sklearn.linear_model._ridge.RidgeCV", // StackingRegressor's default final estimator
 		"sklearn.linear_model._coordinate_descent.Lasso",
 		"sklearn.linear_model._coordinate_descent.ElasticNet",
 		"sklearn.linear_model._stochastic_gradient.SGDRegressor",
 		// Older module paths of the same classes.
 		"sklearn.linear_model.base.LinearRegression",
 		"sklearn.linear_model.ridge.Ridge",
+		"sklearn.linear_model.ridge.RidgeCV",
 		"sklearn.linear_model.coordinate_descent.Lasso",
 		"sklearn.linear_model.coordinate_descent.ElasticNet",
 		"sklearn.linear_model.stochastic_gradient.SGDRegressor",

@@ -387,8 +387,11 @@ type metaTable struct{ *metaEst }
 func newMetaEst(obj *pickle.Object, core metaCore) (Estimator, error) {
 	e := &metaEst{meta: meta{class: obj.Class(), nFeat: -1}, core: core}
 	parts := core.parts()
-	if len(parts) > 0 {
+	if _, subsets := core.(interface{ subsetsFeatures() }); len(parts) > 0 && !subsets {
 		e.nFeat, e.names = parts[0].est.NumFeatures(), parts[0].est.FeatureNames()
+	}
+	if n, ok := intAttr(obj, "n_features_"); ok {
+		e.nFeat = n // scikit-learn < 1.0 (ensembles)
 	}
 	if n, ok := intAttr(obj, "n_features_in_"); ok {
 		e.nFeat = n
@@ -403,11 +406,12 @@ func newMetaEst(obj *pickle.Object, core metaCore) (Estimator, error) {
 	if e.names != nil && e.nFeat >= 0 && len(e.names) != e.nFeat {
 		return nil, fmt.Errorf("feature_names_in_ has %d names for %d features", len(e.names), e.nFeat)
 	}
+	_, subsets := core.(interface{ subsetsFeatures() })
 	for _, p := range parts {
-		if n := p.est.NumFeatures(); n >= 0 && e.nFeat >= 0 && n != e.nFeat {
+		if n := p.est.NumFeatures(); n >= 0 && e.nFeat >= 0 && n != e.nFeat && !subsets {
 			return nil, fmt.Errorf("%s was fitted on %d features, the %s on %d", p.who, n, shortName(e.class), e.nFeat)
 		}
-		if p.tabular() {
+		if p.tabular() && !subsets {
 			return &metaTable{e}, nil
 		}
 	}

@@ -23,9 +23,7 @@ func init() {
 		"sklearn.model_selection._search.RandomizedSearchCV",
 		"sklearn.model_selection._search_successive_halving.HalvingGridSearchCV",
 		"sklearn.model_selection._search_successive_halving.HalvingRandomSearchCV",
-		// scikit-learn < 0.22 module paths.
-		"sklearn.model_selection.search.GridSearchCV",
-		"sklearn.model_selection.search.RandomizedSearchCV",
+		// scikit-learn < 0.20.
 		"sklearn.grid_search.GridSearchCV",
 		"sklearn.grid_search.RandomizedSearchCV",
 	} {
@@ -95,6 +93,7 @@ var searchInert = []string{
 	"sklearn.metrics._scorer._ProbaScorer",
 	"sklearn.metrics._scorer._ThresholdScorer",
 	"sklearn.metrics._scorer._Scorer",
+	"sklearn.metrics._scorer._BaseScorer",
 	"sklearn.metrics._scorer._MultimetricScorer",
 	"sklearn.metrics.scorer._passthrough_scorer",
 	"sklearn.metrics.scorer._PredictScorer",

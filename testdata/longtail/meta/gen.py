@@ -43,6 +43,7 @@ from scipy import stats
 from sklearn import datasets
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
+from sklearn.dummy import DummyClassifier
 from sklearn.ensemble import (
     AdaBoostClassifier,
     AdaBoostRegressor,
@@ -61,7 +62,9 @@ from sklearn.ensemble import (
     VotingRegressor,
 )
 from sklearn.experimental import enable_halving_search_cv  # noqa: F401
-from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
+from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge, RidgeCV
+from sklearn.naive_bayes import GaussianNB
+from sklearn.svm import SVC, LinearSVC
 from sklearn.model_selection import (
     GridSearchCV,
     HalvingGridSearchCV,
@@ -158,9 +161,9 @@ def write_input(df, name):
 # folders and goldens
 
 
-def save(name, est, *, pickled=None, fmt="cloudpickle", protocol=4):
+def save(name, est, *, pickled=None, fmt="cloudpickle", protocol=4, signature=None):
     d = os.path.join(HERE, name)
-    mf.save_sklearn_model(d, est, pickled=pickled, fmt=fmt, protocol=protocol,
+    mf.save_sklearn_model(d, est, pickled=pickled, fmt=fmt, protocol=protocol, signature=signature,
                           utc_time="2024-06-10 08:00:00.000000")
     return d
 
@@ -208,10 +211,11 @@ def outputs_of(est, X, d):
     return outs
 
 
-def add(name, est, X_fit, y, in_path, *, fit=True, notes="", fit_kw=None):
+def add(name, est, X_fit, y, in_path, *, fit=True, notes="", fit_kw=None, signature=False):
     if fit:
         est.fit(X_fit, y, **(fit_kw or {}))
-    d = save(name, est)
+    sig = mf.col_signature(list(X_fit.columns), mf.out_tensor("int64")) if signature else None
+    d = save(name, est, signature=sig)
     X = pd.read_csv(in_path)[list(X_fit.columns)]
     outs = outputs_of(est, X, d)
     GOLDENS[name] = (in_path, outs, est)
@@ -394,6 +398,184 @@ def voting_cases():
                "scikit-learn 0.21: sklearn.ensemble.voting, None instead of 'drop'")
 
 
+def renamed(obj, mapping, module=None, name=None):
+    """A copy of obj whose attributes are renamed (new -> old), optionally as
+    another class path."""
+    st = {mapping.get(k, k): v for k, v in state_of(obj).items()}
+    if module is None:
+        o = copy.copy(obj)
+        o.__dict__ = st
+        return o
+    return stand_in(module, name, st)
+
+
+def calibration_cases():
+    Xi, yi, _ = iris()
+    iris_in = os.path.join(HERE, "iris_input.csv")
+    Xb, yb, _, _ = cancer()
+    bc_in = os.path.join(HERE, "cancer_input.csv")
+    Xc, churn, spend = customers(400, 7)
+    cust_in = os.path.join(HERE, "customers_input.csv")
+    add("cal_sigmoid_logreg_cancer", CalibratedClassifierCV(LogisticRegression(max_iter=5000), cv=3),
+        Xb, yb, bc_in, notes="sigmoid, binary string labels, LogisticRegression's decision_function")
+    add("cal_isotonic_forest_iris", CalibratedClassifierCV(
+        RandomForestClassifier(n_estimators=10, max_depth=3, random_state=0), method="isotonic", cv=3),
+        Xi, yi, iris_in, notes="isotonic, multiclass, predict_proba (a forest has no decision_function)")
+    add("cal_isotonic_svc_iris", CalibratedClassifierCV(SVC(random_state=0), method="isotonic", cv=4),
+        Xi, yi, iris_in, notes="isotonic over SVC's one-vs-rest decision_function")
+    add("cal_sigmoid_linearsvc_single_cancer", CalibratedClassifierCV(LinearSVC(C=0.01, max_iter=20000, random_state=0),
+                                                                     ensemble=False, cv=3),
+        Xb, yb, bc_in, notes="ensemble=False: one calibrated classifier over LinearSVC")
+    gb = GradientBoostingClassifier(n_estimators=15, max_depth=2, random_state=0).fit(Xi.iloc[:60], yi[:60])
+    add("cal_prefit_gb_iris", CalibratedClassifierCV(gb, cv="prefit", method="sigmoid"),
+        Xi.iloc[60:], yi[60:], iris_in, notes="cv='prefit' over GradientBoostingClassifier")
+    add("cal_gaussiannb_isotonic_cancer", CalibratedClassifierCV(GaussianNB(), method="isotonic", cv=3),
+        Xb, yb, bc_in, notes="isotonic, binary, GaussianNB's predict_proba[:, 1:]")
+    prep = ColumnTransformer([("num", StandardScaler(), ["age", "income", "score"]),
+                              ("cat", OneHotEncoder(), ["city"])])
+    add("cal_pipeline_customers", CalibratedClassifierCV(
+        Pipeline([("prep", prep), ("lr", LogisticRegression(max_iter=2000))]), method="isotonic", cv=3),
+        Xc, churn, cust_in, notes="a Pipeline with a text column, isotonic")
+    add("cal_voting_iris", CalibratedClassifierCV(VotingClassifier([
+        ("lr", LogisticRegression(max_iter=2000)), ("nb", GaussianNB())], voting="soft"), cv=3),
+        Xi, yi, iris_in, notes="nested: calibrating a soft VotingClassifier (predict_proba)")
+    # scikit-learn 1.1 (base_estimator) and 0.23 (calibrators_, classes_) layouts.
+    cal = GOLDENS["cal_sigmoid_logreg_cancer"][2]
+    old = renamed(cal, {"estimator": "base_estimator"})
+    old.calibrated_classifiers_ = [renamed(c, {"estimator": "base_estimator"}) for c in cal.calibrated_classifiers_]
+    add_layout("cal_sigmoid_logreg_cancer_1_1", "cal_sigmoid_logreg_cancer", old,
+               "scikit-learn 1.1: _CalibratedClassifier.base_estimator")
+    cal = GOLDENS["cal_isotonic_forest_iris"][2]
+    old = renamed(cal, {"estimator": "base_estimator"})
+    old.calibrated_classifiers_ = [renamed(c, {"estimator": "base_estimator", "calibrators": "calibrators_",
+                                               "classes": "classes_"}) for c in cal.calibrated_classifiers_]
+    add_layout("cal_isotonic_forest_iris_0_23", "cal_isotonic_forest_iris", old,
+               "scikit-learn 0.23: base_estimator, calibrators_, classes_")
+
+
+def stacking_cases():
+    Xi, yi, _ = iris()
+    iris_in = os.path.join(HERE, "iris_input.csv")
+    Xb, yb, _, _ = cancer()
+    bc_in = os.path.join(HERE, "cancer_input.csv")
+    Xd, yd, _ = diabetes()
+    diab_in = os.path.join(HERE, "diabetes_input.csv")
+    Xc, churn, spend = customers(400, 7)
+    cust_in = os.path.join(HERE, "customers_input.csv")
+    add("stack_clf_iris", StackingClassifier([
+        ("lr", LogisticRegression(max_iter=2000)), ("off", "drop"),
+        ("tree", DecisionTreeClassifier(max_depth=3, random_state=0)), ("svc", SVC(random_state=0))],
+        final_estimator=LogisticRegression(max_iter=2000), cv=3), Xi, yi, iris_in,
+        notes="auto stack methods: predict_proba, decision_function; a 'drop' member")
+    add("stack_clf_cancer_passthrough", StackingClassifier([
+        ("nb", GaussianNB()), ("gb", GradientBoostingClassifier(n_estimators=10, random_state=0))],
+        passthrough=True, cv=3), Xb, yb, bc_in,
+        notes="binary: predict_proba loses its first column; passthrough; string labels")
+    add("stack_clf_predict_iris", StackingClassifier([
+        ("tree", DecisionTreeClassifier(max_depth=2, random_state=0)), ("nb", GaussianNB())],
+        final_estimator=RandomForestClassifier(n_estimators=5, random_state=0), stack_method="predict", cv=3),
+        Xi, yi, iris_in, notes="stack_method='predict' (encoded labels) into a forest")
+    add("stack_reg_diabetes", StackingRegressor([
+        ("ridge", Ridge()), ("tree", DecisionTreeRegressor(max_depth=4, random_state=0)),
+        ("gb", GradientBoostingRegressor(n_estimators=10, random_state=0))], cv=3), Xd, yd, diab_in,
+        notes="StackingRegressor, default RidgeCV final estimator")
+    add("stack_reg_passthrough", StackingRegressor([
+        ("lin", LinearRegression()), ("rf", RandomForestRegressor(n_estimators=5, random_state=0))],
+        final_estimator=GradientBoostingRegressor(n_estimators=10, random_state=0), passthrough=True, cv=3),
+        Xd, yd, diab_in, notes="passthrough into GradientBoostingRegressor")
+    prep = ColumnTransformer([("num", StandardScaler(), ["age", "income", "score"]),
+                              ("cat", OneHotEncoder(), ["city"])])
+    add("stack_pipeline_customers", StackingClassifier([
+        ("lr", Pipeline([("prep", prep), ("lr", LogisticRegression(max_iter=2000))])),
+        ("tree", Pipeline([("prep", ColumnTransformer([("cat", OneHotEncoder(), ["city"])], remainder="passthrough")),
+                           ("tree", DecisionTreeClassifier(max_depth=3, random_state=0))]))], cv=3),
+        Xc, churn, cust_in, notes="Pipelines over a text column as members")
+
+
+def multi_cases():
+    Xi, yi, _ = iris()
+    iris_in = os.path.join(HERE, "iris_input.csv")
+    Xb, yb, _, yb01 = cancer()
+    bc_in = os.path.join(HERE, "cancer_input.csv")
+    Xd, yd, _ = diabetes()
+    diab_in = os.path.join(HERE, "diabetes_input.csv")
+    Y = np.c_[yd, Xd["bmi"] * 100 + yd / 3]
+    add("multiout_reg_diabetes", MultiOutputRegressor(GradientBoostingRegressor(n_estimators=10, random_state=0)),
+        Xd, Y, diab_in, notes="MultiOutputRegressor, two targets")
+    big = (Xi["petal_length"] > 4.0).astype(int) * 10
+    add("multiout_clf_iris", MultiOutputClassifier(LogisticRegression(max_iter=2000)),
+        Xi, np.c_[yi, big], iris_in, notes="MultiOutputClassifier: a 3-class and a 2-class output")
+    add("ovr_logreg_iris", OneVsRestClassifier(LogisticRegression(max_iter=2000)), Xi, yi, iris_in,
+        notes="one-vs-rest over decision_function")
+    add("ovr_tree_iris", OneVsRestClassifier(DecisionTreeClassifier(max_depth=2, random_state=0)), Xi, yi, iris_in,
+        notes="one-vs-rest over predict_proba (ties: the last estimator wins)")
+    Xall = pd.read_csv(iris_in)
+    yall = datasets.load_iris().target[np.random.RandomState(0).permutation(150)]
+    add("ovr_dummy_ties_iris", OneVsRestClassifier(DummyClassifier(strategy="prior")), Xall, yall, iris_in,
+        signature=True, notes="column signature (DummyClassifier does not record its features); balanced classes: every estimator scores 1/3, and the last one wins the tie")
+    add("ovr_nb_cancer", OneVsRestClassifier(GaussianNB()), Xb, yb, bc_in,
+        notes="binary one-vs-rest, threshold 0.5 on predict_proba")
+    add("ovr_svc_cancer", OneVsRestClassifier(LinearSVC(C=0.01, max_iter=20000, random_state=0)), Xb, yb, bc_in,
+        notes="binary one-vs-rest, threshold 0 on decision_function")
+    Ym = np.c_[yi == 0, yi == 2, Xi["sepal_width"] > 3.0, np.zeros(len(yi), dtype=int)].astype(int)
+    add("ovr_multilabel_iris", OneVsRestClassifier(LogisticRegression(max_iter=2000)), Xi, Ym, iris_in,
+        notes="multilabel, one label never set (_ConstantPredictor)")
+
+
+def boosting_cases():
+    Xi, yi, _ = iris()
+    iris_in = os.path.join(HERE, "iris_input.csv")
+    Xb, yb, _, _ = cancer()
+    bc_in = os.path.join(HERE, "cancer_input.csv")
+    Xd, yd, _ = diabetes()
+    diab_in = os.path.join(HERE, "diabetes_input.csv")
+    add("ada_sammer_iris", AdaBoostClassifier(n_estimators=25, random_state=0), Xi, yi, iris_in,
+        notes="SAMME.R over stumps")
+    add("ada_samme_iris", AdaBoostClassifier(DecisionTreeClassifier(max_depth=2), n_estimators=20,
+                                             algorithm="SAMME", random_state=0), Xi, yi, iris_in,
+        notes="SAMME over depth-2 trees")
+    add("ada_samme_cancer", AdaBoostClassifier(n_estimators=30, algorithm="SAMME", learning_rate=0.5,
+                                               random_state=0), Xb, yb, bc_in, notes="SAMME, binary string labels")
+    add("ada_sammer_logreg_cancer", AdaBoostClassifier(LogisticRegression(max_iter=5000), n_estimators=5,
+                                                       random_state=0), Xb, yb, bc_in,
+        notes="SAMME.R over LogisticRegression, binary")
+    add("ada_reg_diabetes", AdaBoostRegressor(DecisionTreeRegressor(max_depth=3), n_estimators=30, random_state=0),
+        Xd, yd, diab_in, notes="weighted median of 30 trees")
+    eq = copy.deepcopy(GOLDENS["ada_reg_diabetes"][2])
+    eq.estimator_weights_ = np.ones_like(eq.estimator_weights_)
+    add("ada_reg_equal_weights_diabetes", eq, Xd, yd, diab_in, fit=False,
+        notes="the same trees with equal weights: the cumulative weight meets half the total exactly (>= picks)")
+    add("ada_reg_square_diabetes", AdaBoostRegressor(n_estimators=15, loss="square", random_state=0),
+        Xd, yd, diab_in, notes="square loss, default depth-3 trees")
+    add("bag_tree_iris", BaggingClassifier(DecisionTreeClassifier(random_state=0), n_estimators=12,
+                                           max_features=0.75, bootstrap_features=True, random_state=0),
+        Xi, yi, iris_in, notes="predict_proba averaged, feature subsets with repeats")
+    add("bag_svc_votes_iris", BaggingClassifier(SVC(), n_estimators=7, max_features=3, random_state=0),
+        Xi, yi, iris_in, notes="SVC has no predict_proba: votes are counted")
+    add("bag_logreg_cancer_jobs", BaggingClassifier(LogisticRegression(max_iter=5000), n_estimators=9,
+                                                    max_samples=0.5, n_jobs=2, random_state=0),
+        Xb, yb, bc_in, notes="n_jobs=2: sums per job, then the job totals")
+    add("bag_reg_diabetes", BaggingRegressor(DecisionTreeRegressor(max_depth=5), n_estimators=10,
+                                             max_features=7, random_state=0), Xd, yd, diab_in,
+        notes="BaggingRegressor over feature subsets")
+    add("bag_reg_ridge_jobs", BaggingRegressor(Ridge(), n_estimators=10, n_jobs=3, random_state=0),
+        Xd, yd, diab_in, notes="n_jobs=3 partitions 4/3/3")
+    # Older module paths and attributes.
+    ada = GOLDENS["ada_samme_iris"][2]
+    add_layout("ada_samme_iris_0_21", "ada_samme_iris",
+               renamed(ada, {"estimator": "base_estimator", "_estimator": "base_estimator_"},
+                       "sklearn.ensemble.weight_boosting", "AdaBoostClassifier"),
+               "scikit-learn 0.21: sklearn.ensemble.weight_boosting, base_estimator_")
+    bag = GOLDENS["bag_reg_diabetes"][2]
+    add_layout("bag_reg_diabetes_0_23", "bag_reg_diabetes",
+               renamed(bag, {"n_features_in_": "n_features_"}, "sklearn.ensemble.bagging", "BaggingRegressor"),
+               "scikit-learn 0.21: sklearn.ensemble.bagging, n_features_")
+    # A search over a meta-estimator.
+    add("grid_bagging_iris", GridSearchCV(BaggingClassifier(LogisticRegression(max_iter=2000), random_state=0),
+                                          {"n_estimators": [3, 5]}, cv=3), Xi, yi, iris_in,
+        notes="GridSearchCV whose best_estimator_ is a BaggingClassifier")
+
+
 def main():
     for name in os.listdir(HERE):
         if name in KEEP:
@@ -403,6 +585,10 @@ def main():
     search_cases()
     ttr_cases()
     voting_cases()
+    calibration_cases()
+    stacking_cases()
+    multi_cases()
+    boosting_cases()
     manifest = {
         "about": "scikit-learn meta-estimator fixtures; written by testdata/longtail/meta/gen.py",
         "generator": {"sklearn": sklearn.__version__, "numpy": np.__version__, "pandas": pd.__version__},
