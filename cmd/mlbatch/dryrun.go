@@ -14,6 +14,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/mlbatch/mlbatch/batch"
+	"github.com/mlbatch/mlbatch/dataset"
 	"github.com/mlbatch/mlbatch/internal/mlerr"
 	"github.com/mlbatch/mlbatch/model"
 	"github.com/mlbatch/mlbatch/readers"
@@ -169,8 +170,14 @@ func planScore(ctx context.Context, o *scoreOptions) (*dryRunPlan, error) {
 			}
 		}
 	}
-	if err := checkOutputDir(o.Out); err != nil {
-		return p, err
+	p.Input.Format = o.InFormat
+	if o.ds != nil { // a dataset: the shard's share (dataset.go)
+		p.Input.Bytes, p.Input.Rows = o.shard.Bytes(), o.shard.Rows()
+	}
+	if o.outKind() == outFile && !dataset.IsURL(o.Out) { // a folder is made by the run; stdout needs nothing
+		if err := checkOutputDir(o.Out); err != nil {
+			return p, err
+		}
 	}
 	if p.Rejects != nil {
 		if err := checkOutputDir(o.Rejects); err != nil {

@@ -183,7 +183,7 @@ func fmtRows(n int64) string {
 
 func (p *planJSON) writeText(w io.Writer, units bool) {
 	var b strings.Builder
-	fmt.Fprintf(&b, "dataset  %s: %d %s files, %s rows, %s\n", strings.Join(p.Inputs, ", "), p.Files, p.Format, fmtRows(p.Rows), fmtBytes(p.Bytes))
+	fmt.Fprintf(&b, "dataset  %s: %d %s files, %s rows, %s on disk\n", strings.Join(p.Inputs, ", "), p.Files, p.Format, fmtRows(p.Rows), fmtBytes(p.Bytes))
 	if len(p.PartitionColumns) > 0 {
 		var cols []string
 		for _, c := range p.PartitionColumns {
@@ -208,6 +208,9 @@ func (p *planJSON) writeText(w io.Writer, units bool) {
 	if units {
 		for _, s := range p.Shards {
 			fmt.Fprintf(&b, "shard %d reads:\n", s.Index)
+			if len(s.Units) == 0 {
+				b.WriteString("  nothing (fewer pieces than shards): it writes an empty part and its marker\n")
+			}
 			for _, u := range s.Units {
 				what := "whole file"
 				if u.RowGroups != nil {
