@@ -1,6 +1,7 @@
 package readers
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -23,6 +24,15 @@ import (
 // by the model binding like any other unsupported type. Every decoder failure,
 // including a panic on hostile bytes, is an mlerr.IO error naming the input.
 
+// Limits on one IPC message: a record batch's body (its buffers) and its
+// flatbuffer metadata. A larger batch is refused with an error saying so;
+// producers cut batches far smaller (pyarrow, DuckDB and Spark use thousands to
+// a million rows).
+const (
+	arrowMaxMetadata = 64 << 20
+	arrowMaxBody     = 1 << 30
+)
+
 type arrowStreamReader struct {
 	name   string
 	rd     *ipc.Reader
@@ -40,7 +50,12 @@ func openArrowStream(name string, r io.Reader, closer io.Closer, opts Options) (
 			rd, err = nil, arrowCorrupt(name, fmt.Errorf("decoder panic: %v", p))
 		}
 	}()
-	ir, err := ipc.NewReader(r, ipc.WithAllocator(opts.Mem))
+	// ipc.NewReader does not pass its size limits on to its message reader, so a
+	// corrupt length would make it allocate up to 2 GiB before reading (found by
+	// FuzzArrowStreamReader): build the message reader with the limits ourselves.
+	mr := ipc.NewMessageReader(&ipcGuard{r: r}, ipc.WithAllocator(opts.Mem),
+		ipc.WithMetadataSizeLimit(arrowMaxMetadata), ipc.WithBodySizeLimit(arrowMaxBody))
+	ir, err := ipc.NewReaderFromMessageReader(mr, ipc.WithAllocator(opts.Mem))
 	if err != nil {
 		return nil, arrowCorrupt(name, err)
 	}
@@ -119,4 +134,92 @@ func (r *arrowStreamReader) Close() error {
 		}
 	}
 	return nil
+}
+
+// ipcGuard sits between the input and arrow-go's IPC reader. arrow-go sizes
+// allocations from lengths inside a message's flatbuffer metadata (the schema's
+// field vectors, a batch's node and buffer vectors) without checking them
+// against the message (found by FuzzArrowStreamReader: a 300-byte stream asked
+// for 29 GiB). The guard reads each message's framing and metadata itself,
+// walks the flatbuffer with fbVerifier (every table, vector and string inside
+// the metadata, the body length within arrowMaxBody), and only then hands the
+// bytes on; a message that fails is an error instead.
+type ipcGuard struct {
+	r       io.Reader
+	pending []byte // checked bytes not yet handed on
+	body    int64  // body bytes of the current message still to pass through
+	eos     bool   // after the end-of-stream marker: pass everything through
+	err     error
+}
+
+func (g *ipcGuard) Read(p []byte) (int, error) {
+	for {
+		switch {
+		case len(g.pending) > 0:
+			n := copy(p, g.pending)
+			g.pending = g.pending[n:]
+			return n, nil
+		case g.body > 0:
+			if int64(len(p)) > g.body {
+				p = p[:g.body]
+			}
+			n, err := g.r.Read(p)
+			g.body -= int64(n)
+			if err == io.EOF && g.body > 0 {
+				err = io.ErrUnexpectedEOF
+			}
+			return n, err
+		case g.err != nil:
+			return 0, g.err
+		case g.eos:
+			return g.r.Read(p)
+		}
+		g.next()
+	}
+}
+
+// next reads and checks the next message's framing and metadata.
+func (g *ipcGuard) next() {
+	var hdr [8]byte
+	n, err := io.ReadFull(g.r, hdr[:4])
+	if err != nil {
+		g.pending, g.err = append([]byte(nil), hdr[:n]...), err
+		if err == io.ErrUnexpectedEOF || n == 0 {
+			g.err = err
+		}
+		return
+	}
+	prefix := hdr[:4]
+	size := binary.LittleEndian.Uint32(hdr[:4])
+	if size == 0xFFFFFFFF {
+		if n, err := io.ReadFull(g.r, hdr[4:8]); err != nil {
+			g.pending, g.err = append([]byte(nil), hdr[:4+n]...), io.ErrUnexpectedEOF
+			return
+		}
+		prefix = hdr[:8]
+		size = binary.LittleEndian.Uint32(hdr[4:8])
+	}
+	g.pending = append([]byte(nil), prefix...)
+	if size == 0 {
+		g.eos = true
+		return
+	}
+	if size < 8 || size > arrowMaxMetadata {
+		g.err = fmt.Errorf("message metadata of %d bytes: corrupt, or larger than %d", int32(size), arrowMaxMetadata)
+		return
+	}
+	meta := make([]byte, size)
+	if n, err := io.ReadFull(g.r, meta); err != nil {
+		g.pending = append(g.pending, meta[:n]...)
+		g.err = io.ErrUnexpectedEOF
+		return
+	}
+	v := fbVerifier{buf: meta, budget: 1 << 16, bodyLeft: arrowMaxBody}
+	body, ok := v.ipcMessage()
+	if !ok {
+		g.err = errors.New("corrupt message metadata")
+		return
+	}
+	g.pending = append(g.pending, meta...)
+	g.body = int64(body)
 }

@@ -226,3 +226,74 @@ func (v *fbVerifier) field(pos uint64) bool {
 	}
 	return v.sub(f(3), typ) && v.sub(f(4), dict) && v.tables(f(5), v.field) && v.tables(f(6), v.keyValue)
 }
+
+// ipcMessage checks an IPC stream message's metadata (Message.fbs): a schema, a
+// record batch or a dictionary batch, and returns its body length.
+func (v *fbVerifier) ipcMessage() (uint64, bool) {
+	root, ok := v.ref(0)
+	if !ok {
+		return 0, false
+	}
+	f, ok := v.table(root)
+	if !ok {
+		return 0, false
+	}
+	var body uint64
+	if p := f(3); p != 0 {
+		if p+8 > uint64(len(v.buf)) {
+			return 0, false
+		}
+		body = binary.LittleEndian.Uint64(v.buf[p:])
+		if body > v.bodyLeft {
+			return 0, false
+		}
+	}
+	var headerType byte
+	if p := f(1); p != 0 {
+		if p >= uint64(len(v.buf)) {
+			return 0, false
+		}
+		headerType = v.buf[p]
+	}
+	var check func(uint64) bool
+	switch headerType {
+	case 1:
+		check = v.schema
+	case 2:
+		check = v.dictionaryBatch
+	case 3:
+		check = v.recordBatch
+	default:
+		return 0, false
+	}
+	if f(2) == 0 {
+		return 0, false
+	}
+	return body, v.sub(f(2), check) && v.tables(f(4), v.keyValue)
+}
+
+// recordBatch: length, nodes [FieldNode: 16 bytes], buffers [Buffer: 16 bytes],
+// compression (BodyCompression), variadicBufferCounts [long].
+func (v *fbVerifier) recordBatch(pos uint64) bool {
+	f, ok := v.table(pos)
+	if !ok {
+		return false
+	}
+	for _, s := range []struct {
+		slot int
+		elem uint64
+	}{{1, 16}, {2, 16}, {4, 8}} {
+		if p := f(s.slot); p != 0 {
+			if _, _, ok := v.vector(p, s.elem); !ok {
+				return false
+			}
+		}
+	}
+	return v.sub(f(3), func(at uint64) bool { _, ok := v.table(at); return ok })
+}
+
+// dictionaryBatch: id, data (RecordBatch), isDelta.
+func (v *fbVerifier) dictionaryBatch(pos uint64) bool {
+	f, ok := v.table(pos)
+	return ok && v.sub(f(1), v.recordBatch)
+}

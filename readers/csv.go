@@ -257,6 +257,34 @@ func (r *csvReader) Project(columns []string) error {
 	return nil
 }
 
+// SetTypes implements Retyper: the first batch is still raw text, so a stream
+// (which cannot be read twice) can take the model's types as a reopened file
+// would.
+func (r *csvReader) SetTypes(types map[string]arrow.DataType) error {
+	if r.started {
+		return mlerr.Errorf(mlerr.Internal, "%s: SetTypes called after Next", r.name)
+	}
+	fields := r.schema.Fields()
+	for j, name := range r.header {
+		dt, ok := types[name]
+		if !ok {
+			continue
+		}
+		k, ok := kindOf(dt)
+		if !ok {
+			return mlerr.Errorf(mlerr.Schema, "%s: column %q: cannot read type %s from CSV (use float64, float32, int64, int32, bool or string)", r.name, name, dt)
+		}
+		r.kinds[j], r.inferred[j] = k, false
+		fields[j].Type = k.dataType()
+	}
+	r.schema = arrow.NewSchema(fields, nil)
+	names := make([]string, len(r.proj))
+	for i, j := range r.proj {
+		names[i] = r.header[j]
+	}
+	return r.Project(names)
+}
+
 // projectIndices maps column names to their indices in schema, in file order.
 func projectIndices(file string, schema *arrow.Schema, columns []string) ([]int, error) {
 	idx := make([]int, 0, len(columns))

@@ -340,10 +340,11 @@ func (r *jsonlReader) Next() (arrow.RecordBatch, error) {
 	var rows [][]json.RawMessage
 	var nums []int64
 	skipped := false
+	var later error // a bad line in fail mode: the rows before it go out first
 	skip := func(re *mlerr.RowError) error {
 		if r.opts.OnBadRow == nil {
-			r.err = re
-			return re
+			later = re
+			return nil
 		}
 		if err := r.opts.OnBadRow(re, nil); err != nil {
 			r.err = err
@@ -375,6 +376,9 @@ func (r *jsonlReader) Next() (arrow.RecordBatch, error) {
 				if err := skip(re); err != nil {
 					return nil, err
 				}
+				if later != nil {
+					break
+				}
 				continue
 			}
 			vals := make([]json.RawMessage, len(r.cols))
@@ -391,11 +395,25 @@ func (r *jsonlReader) Next() (arrow.RecordBatch, error) {
 				if err := skip(bad); err != nil {
 					return nil, err
 				}
+				if later != nil {
+					break
+				}
 				continue
 			}
 			rows = append(rows, vals)
 			nums = append(nums, row)
 		}
+	}
+	if later != nil {
+		r.err = later // returned by the next call, after these rows
+		if len(rows) == 0 {
+			return nil, later
+		}
+		rec, err := r.convert(rows, nums, skipped)
+		if err != nil {
+			return nil, err // an earlier row's error
+		}
+		return rec, nil
 	}
 	if len(rows) == 0 {
 		if skipped {

@@ -557,8 +557,8 @@ func openInput(o *scoreOptions, m model.Model, mem memory.Allocator, reopened fu
 		src.Close()
 		return nil, nil, nil, err
 	}
-	if rt, ok := src.(readers.Retyper); ok {
-		// JSON Lines (a stream cannot be read twice): retype in place.
+	if rt, ok := src.(readers.Retyper); ok && (o.In == streamName || o.InFormat == "jsonl") {
+		// A stream cannot be read twice: retype the first batch in place.
 		if types := featureTypes(src.Schema(), m, b); len(types) > 0 {
 			if err := rt.SetTypes(types); err != nil {
 				src.Close()
@@ -569,8 +569,6 @@ func openInput(o *scoreOptions, m model.Model, mem memory.Allocator, reopened fu
 				return nil, nil, nil, err
 			}
 		}
-	} else if o.InFormat == "csv" && o.In == streamName {
-		// A CSV stream keeps its inferred types; the model layer converts them.
 	} else if o.InFormat == "csv" {
 		types := featureTypes(src.Schema(), m, b)
 		if len(types) > 0 {
