@@ -234,7 +234,10 @@ func buildPickled(obj *pickle.Object, kind api) (sklearn.Estimator, error) {
 	if err := m.setupSklearnAPI(meta, best); err != nil {
 		return nil, err
 	}
-	base := pickledBase{m: m, names: b.featureNames}
+	base := pickledBase{m: m}
+	if len(b.featureNames) > 0 {
+		base.names = b.featureNames
+	}
 	if v, ok := bo.Attr("feature_names"); ok && v != nil && base.names == nil {
 		// Before xgboost 1.4 the Booster kept feature_names in Python.
 		items, err := bo.Items("feature_names")

@@ -308,7 +308,24 @@ def xgb_cases():
     add_case("xgb_regressor_gblinear", pipe, inp, cols, notes="XGBRegressor(booster='gblinear')")
 
     xgb_old_layouts(X, y, cols, inp)
+    xgb_in_meta(X, y, cols, inp, Xw, yw, wine_in)
     xgb_refusals(X, y)
+
+
+def xgb_in_meta(X, y, cols, inp, Xw, yw, wine_in):
+    """Boosters as members of scikit-learn meta-estimators (through the shared
+    regressor/probClassifier interfaces)."""
+    from sklearn.ensemble import VotingClassifier, VotingRegressor
+    from sklearn.linear_model import LogisticRegression, Ridge
+    pipe = Pipeline([("scale", StandardScaler()), ("vote", VotingRegressor([
+        ("xgb", xgb.XGBRegressor(n_estimators=15, max_depth=3, random_state=0)),
+        ("ridge", Ridge(alpha=1.0))]))]).fit(X, y)
+    add_case("xgb_in_voting_regressor", pipe, inp, cols, notes="VotingRegressor(XGBRegressor, Ridge)")
+    pipe = Pipeline([("scale", StandardScaler()), ("vote", VotingClassifier([
+        ("xgb", xgb.XGBClassifier(n_estimators=10, max_depth=2, random_state=0)),
+        ("lr", LogisticRegression(max_iter=500))], voting="soft"))]).fit(Xw, np.array(["a", "b", "c"])[yw])
+    add_case("xgb_in_voting_classifier", pipe, wine_in, list(Xw.columns), proba_names=["a", "b", "c"],
+             notes="VotingClassifier(soft: XGBClassifier, LogisticRegression), string labels through le_")
 
 
 def snapshot_json(booster):
