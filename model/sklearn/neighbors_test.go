@@ -7,7 +7,13 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/mlbatch/mlbatch/model"
+	"github.com/mlbatch/mlbatch/model/pickle"
 )
 
 // knnGolden is testdata/longtail/neighbors/kneighbors.json: scikit-learn's own
@@ -123,5 +129,118 @@ func TestKNeighborsTies(t *testing.T) {
 				t.Logf("max relative distance difference %.3g", maxRel)
 			}
 		})
+	}
+}
+
+// decodeObject unpickles a fixture's model.pkl into the raw object, for tests
+// that damage attributes before building.
+func decodeObject(t *testing.T, rel string) *pickle.Object {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(testdata, "longtail", "neighbors", rel, "model.pkl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := pickle.Unmarshal(data, pickle.Options{Allow: allow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v.(*pickle.Object)
+}
+
+// TestKNNRefusals damages fitted attributes one at a time: each gives an
+// error naming the problem, never a panic.
+func TestKNNRefusals(t *testing.T) {
+	for _, tc := range []struct {
+		model, want string
+		damage      func(o *pickle.Object)
+	}{
+		{"knn_reg_ties_kd_tree_minkowski_p2_uniform_k5", "n_neighbors is 151", func(o *pickle.Object) { o.Dict["n_neighbors"] = int64(151) }},
+		{"knn_reg_ties_kd_tree_minkowski_p2_uniform_k5", "weights", func(o *pickle.Object) { o.Dict["weights"] = int64(1) }},
+		{"knn_reg_ties_kd_tree_minkowski_p2_uniform_k5", "weights \"gaussian\"", func(o *pickle.Object) { o.Dict["weights"] = "gaussian" }},
+		{"knn_reg_ties_kd_tree_minkowski_p2_uniform_k5", "_fit_method \"lsh\"", func(o *pickle.Object) { o.Dict["_fit_method"] = "lsh" }},
+		{"knn_reg_ties_kd_tree_minkowski_p2_uniform_k5", "metric \"haversine\"", func(o *pickle.Object) { o.Dict["effective_metric_"] = "haversine" }},
+		{"knn_reg_ties_kd_tree_minkowski_p2_uniform_k5", "_tree is a None", func(o *pickle.Object) { o.Dict["_tree"] = nil }},
+		{"knn_reg_ties_kd_tree_minkowski_p2_uniform_k5", "want a BallTree", func(o *pickle.Object) { o.Dict["_fit_method"] = "ball_tree" }},
+		{"knn_reg_ties_kd_tree_minkowski_p2_uniform_k5", "tree's distance metric", func(o *pickle.Object) { o.Dict["effective_metric_"] = "manhattan" }},
+		{"knn_reg_ties_kd_tree_minkowski_p2_uniform_k5", "_y has shape", func(o *pickle.Object) {
+			y := *o.Dict["_y"].(*pickle.NDArray)
+			y.Shape = []int{75, 2}
+			o.Dict["_y"] = &y
+		}},
+		{"knn_reg_ties_kd_tree_minkowski_p2_uniform_k5", "state", func(o *pickle.Object) {
+			o.Dict["_tree"].(*pickle.Object).State = pickle.Tuple{int64(1)}
+		}},
+		{"knn_reg_ties_kd_tree_minkowski_p2_uniform_k5", "idx_array", func(o *pickle.Object) {
+			st := o.Dict["_tree"].(*pickle.Object).State.(pickle.Tuple)
+			ia := *st[1].(*pickle.NDArray)
+			ia.Data = append([]byte(nil), ia.Data...)
+			for i := range 8 {
+				ia.Data[i] = 0x7f // a huge index
+			}
+			st[1] = &ia
+		}},
+		{"knn_reg_ties_kd_tree_minkowski_p2_uniform_k5", "node_bounds", func(o *pickle.Object) {
+			st := o.Dict["_tree"].(*pickle.Object).State.(pickle.Tuple)
+			st[3] = st[0]
+		}},
+		{"knn_reg_ties_kd_tree_minkowski_p2_uniform_k5", "dist_metric", func(o *pickle.Object) {
+			st := o.Dict["_tree"].(*pickle.Object).State.(pickle.Tuple)
+			st[11] = "euclidean"
+		}},
+		{"knn_clf_ties_brute_minkowski_p2_uniform_k5", "class index", func(o *pickle.Object) {
+			y := *o.Dict["_y"].(*pickle.NDArray)
+			y.Data = append([]byte(nil), y.Data...)
+			y.Data[0] = 9
+			o.Dict["_y"] = &y
+		}},
+		{"knn_clf_ties_brute_minkowski_p2_uniform_k5", "weighted Minkowski", func(o *pickle.Object) {
+			d := pickle.NewDict()
+			_ = d.Set("p", 3.0)
+			_ = d.Set("w", o.Dict["_y"])
+			o.Dict["effective_metric_"] = "minkowski"
+			o.Dict["effective_metric_params_"] = d
+		}},
+		{"nearest_centroid_grid_euclidean", "metric \"cosine\"", func(o *pickle.Object) { o.Dict["metric"] = "cosine" }},
+		{"nearest_centroid_grid_euclidean", "classes_ has 4 classes", func(o *pickle.Object) {
+			c := *o.Dict["classes_"].(*pickle.NDArray)
+			c.Shape = []int{4}
+			c.Data = c.Data[:4*c.DType.ItemSize]
+			o.Dict["classes_"] = &c
+		}},
+		{"kmeans_grid", "cluster_centers_ has shape", func(o *pickle.Object) {
+			c := *o.Dict["cluster_centers_"].(*pickle.NDArray)
+			c.Shape = []int{c.Len()}
+			o.Dict["cluster_centers_"] = &c
+		}},
+	} {
+		t.Run(tc.model+"/"+tc.want, func(t *testing.T) {
+			o := decodeObject(t, tc.model)
+			tc.damage(o)
+			_, err := build(o)
+			if err == nil {
+				t.Fatal("built a damaged model")
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %q does not mention %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestKMeansInt32 checks that KMeans predicts int32 cluster indices, as
+// scikit-learn returns them, and that its transform names its outputs as
+// get_feature_names_out does.
+func TestKMeansInt32(t *testing.T) {
+	est, err := build(decodeObject(t, "kmeans_grid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := est.Outputs(model.LoadOptions{Proba: true})
+	if len(out) != 1 || out[0].Type != arrow.PrimitiveTypes.Int32 {
+		t.Fatalf("outputs %v, want one int32 prediction", out)
+	}
+	km := est.(*kmeans)
+	if got := km.namesOut(nil); strings.Join(got, ",") != "kmeans0,kmeans1,kmeans2,kmeans3,kmeans4" {
+		t.Fatalf("names out %v", got)
 	}
 }

@@ -361,6 +361,63 @@ def slug_key(slug):
 # --------------------------------------------------------------------------
 
 
+def centroid_data():
+    """Classes (and clusters) whose means are integer points, queried on a
+    half-integer grid: many rows are exactly as far from two centres."""
+    centres = np.array([[0, 0, 0], [4, 0, 0], [0, 4, 0], [4, 4, 2], [2, 2, 4]], dtype=np.float64)
+    offs = np.array([[1, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0], [0, 0, 1], [0, 0, -1]], dtype=np.float64)
+    X = np.vstack([c + offs for c in centres])
+    y = np.repeat(np.array(["a", "b", "c", "d", "e"]), len(offs))
+    g = np.arange(-1, 5.5, 0.5)
+    Q = np.array(np.meshgrid(g, g, np.arange(0, 5, 1.0))).reshape(3, -1).T
+    return X, y, Q
+
+
+def make_centroid_cases():
+    X, y, Q = centroid_data()
+    cols = ["a0", "a1", "a2"]
+    Xdf, Qdf = pd.DataFrame(X, columns=cols), pd.DataFrame(Q, columns=cols)
+    path = write_input("grid", Qdf)
+    INPUTS["grid"] = (Xdf, pd.read_csv(path), None, None, path)
+    iris = dataset("iris")
+    for metric in ("euclidean", "manhattan"):
+        est = NearestCentroid(metric=metric).fit(Xdf, y)
+        outs = add_case("nearest_centroid_grid_" + metric, est, "grid",
+                        "NearestCentroid metric=%s; integer centroids, half-integer queries (ties)" % metric,
+                        proba=False)
+        if metric == "euclidean":
+            data = old_estimator(est, "sklearn.neighbors.nearest_centroid", drop=("n_features_in_", "feature_names_in_"))
+            add_case("nearest_centroid_grid_euclidean_skl021", est, "grid",
+                     "re-pickled as sklearn.neighbors.nearest_centroid.NearestCentroid (before 0.22)",
+                     pickled=data, golden_from=outs)
+        est = NearestCentroid(metric=metric).fit(iris[0], iris[3])
+        add_case("nearest_centroid_iris_" + metric, est, "iris", "NearestCentroid metric=%s on iris" % metric,
+                 proba=False)
+    # KMeans with integer centres (clusters of symmetric points), ties on the grid.
+    init = np.array([[0, 0, 0], [4, 0, 0], [0, 4, 0], [4, 4, 2], [2, 2, 4]], dtype=np.float64)
+    km = KMeans(n_clusters=5, init=init, n_init=1, random_state=0).fit(Xdf)
+    outs = add_case("kmeans_grid", km, "grid", "KMeans k=5, integer centres, grid queries (ties go to the first)")
+    data = old_estimator(km, "sklearn.cluster.k_means_", drop=("n_features_in_", "feature_names_in_"))
+    add_case("kmeans_grid_skl021", km, "grid", "re-pickled as sklearn.cluster.k_means_.KMeans (before 0.22)",
+             pickled=data, golden_from=outs)
+    km = KMeans(n_clusters=3, n_init=10, random_state=0).fit(iris[0])
+    add_case("kmeans_iris", km, "iris", "KMeans k=3 on iris")
+    mb = MiniBatchKMeans(n_clusters=4, n_init=3, random_state=0, batch_size=32).fit(iris[0])
+    add_case("minibatch_kmeans_iris", mb, "iris", "MiniBatchKMeans k=4 on iris")
+    d = dataset("diabetes")
+    mb = MiniBatchKMeans(n_clusters=6, n_init=3, random_state=1, batch_size=64).fit(d[0])
+    add_case("minibatch_kmeans_diabetes", mb, "diabetes", "MiniBatchKMeans k=6 on diabetes (10 features)")
+    # KMeans.transform inside Pipelines: distances to the centres as features.
+    pipe = Pipeline([("scale", StandardScaler()), ("km", KMeans(n_clusters=4, n_init=5, random_state=0)),
+                     ("lr", LinearRegression())]).fit(d[0], d[2])
+    add_case("pipeline_scaler_kmeans_linreg_diabetes", pipe, "diabetes",
+             "Pipeline StandardScaler -> KMeans.transform (4 distances) -> LinearRegression")
+    pipe = Pipeline([("km", MiniBatchKMeans(n_clusters=5, n_init=3, random_state=0, batch_size=32)),
+                     ("lr", LogisticRegression(max_iter=1000))]).fit(iris[0], iris[3])
+    add_case("pipeline_minibatch_kmeans_logreg_iris", pipe, "iris",
+             "Pipeline MiniBatchKMeans.transform (5 distances) -> LogisticRegression")
+
+
 def write_readme():
     lines = [
         "# Neighbours and centroid fixtures",
@@ -424,6 +481,7 @@ def main():
         knn("clf", "iris", algorithm, weights="distance", k=12, leaf_size=3)
 
     make_old_layouts(fitted)
+    make_centroid_cases()
 
     with open(os.path.join(HERE, "kneighbors.json"), "w") as f:
         json.dump(KNEIGHBORS, f, separators=(",", ":"))
