@@ -157,6 +157,18 @@ func TestObjectStore(t *testing.T) {
 		if ups := s.OpenUploads(t, "outputs"); len(ups) != 0 {
 			t.Errorf("uploads left open: %v", ups)
 		}
+		// Skipped, the bad row goes to the rejects file beside the output.
+		code, stderr := cli(t, append(model, "--in", "s3://inputs/bad/diabetes.csv", "--out", "s3://outputs/skip.csv", "--on-error=skip", "--keep=")...)
+		if code != 0 {
+			t.Fatalf("--on-error=skip: exit %d: %s", code, stderr)
+		}
+		rej := readTable(t, fetch(t, s, "outputs", "skip.rejects.csv", t.TempDir()))
+		if rej.rows != 1 || !strings.Contains(strings.Join(rej.cols["reason"], ""), "not-a-number") {
+			t.Errorf("rejects: %d rows %v", rej.rows, rej.cols)
+		}
+		if got := readTable(t, fetch(t, s, "outputs", "skip.csv", t.TempDir())); got.rows != 499 {
+			t.Errorf("--on-error=skip wrote %d rows, want 499", got.rows)
+		}
 	})
 
 	t.Run("errors", func(t *testing.T) {
