@@ -210,3 +210,20 @@ func TestResolveS3SQLite(t *testing.T) {
 		sameFiles(t, dir, want)
 	}
 }
+
+func TestBlobURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"wasbs://models@acct.blob.core.windows.net/1/abc/artifacts": "azblob://models/1/abc/artifacts?storage_account=acct",
+		"wasb://models@acct.blob.core.chinacloudapi.cn/m":           "azblob://models/m?domain=blob.core.chinacloudapi.cn&storage_account=acct",
+		"s3://bucket/key": "s3://bucket/key",
+		"gs://bucket/key": "gs://bucket/key",
+	} {
+		got, err := blobURL(in)
+		if err != nil || got != want {
+			t.Errorf("blobURL(%s) = %s, %v; want %s", in, got, err, want)
+		}
+	}
+	if _, err := blobURL("wasbs://acct.blob.core.windows.net/x"); err == nil {
+		t.Error("wasbs without a container accepted")
+	}
+}
