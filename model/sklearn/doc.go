@@ -37,6 +37,21 @@
 // fitted on strings, numbers for a scaler or the estimator, no type for columns
 // only passed along, and columns a ColumnTransformer drops are optional.
 //
+// # Meta-estimators
+//
+// Search wrappers, TransformedTargetRegressor, CalibratedClassifierCV, voting,
+// stacking, one-vs-rest, multi-output, AdaBoost and bagging (meta.go and one file
+// each) wrap other estimators. Each is a metaCore adapted by metaEst, which
+// implements every kinds.go interface and answers can() with what the Python
+// object has (a hard VotingClassifier has no predict_proba), so meta-estimators
+// nest. A member is called through the kinds.go interfaces, chosen as Python's
+// hasattr would choose: an estimator type that serves regressors and
+// classifiers must return nil from labelsOf for a regressor, and a classifier
+// without predict_proba must list no proba_ columns. A Pipeline member runs its
+// steps on the table first; a meta-estimator with such members is itself a
+// tableEstimator (metaTable). Arithmetic follows numpy's order: sums over
+// members add in member order, sums along a row use numpy's pairwise sum.
+//
 // Values scikit-learn refuses (an unseen category with handle_unknown='error', NaN
 // where an estimator takes none, text where numbers are needed) are
 // *mlerr.RowError values naming the row within the batch, the column and the value.

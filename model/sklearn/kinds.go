@@ -20,6 +20,12 @@ func (m meta) Class() string          { return m.class }
 func (m meta) NumFeatures() int       { return m.nFeat }
 func (m meta) FeatureNames() []string { return m.names }
 
+// Meta-estimators (meta.go) pick a member's method by these interfaces, as
+// Python's hasattr would: implement exactly the methods the Python object has
+// (a type serving both regressors and classifiers returns nil from labelsOf
+// for a regressor; a classifier without predict_proba lists no proba_ outputs,
+// or is a separate Go type without predictProba).
+
 // regressor is an estimator whose predict returns numbers: rows x Targets values,
 // row-major. multi is true when predict returns a 2-D array (even with one column).
 type regressor interface {
