@@ -74,7 +74,9 @@ func TestMetaRefusals(t *testing.T) {
 		{"ttr_linreg_standard", func(t *testing.T, o *pickle.Object) {
 			attrObj(t, o, "transformer_").Name = "QuantileTransformer"
 		}, "cannot invert a QuantileTransformer"},
-		{"ttr_ridge_log_exp", func(t *testing.T, o *pickle.Object) { o.Dict["regressor_"] = attrObj(t, metaObj(t, "grid_logreg_iris"), "best_estimator_") }, "not a regressor"},
+		{"ttr_ridge_log_exp", func(t *testing.T, o *pickle.Object) {
+			o.Dict["regressor_"] = attrObj(t, metaObj(t, "grid_logreg_iris"), "best_estimator_")
+		}, "not a regressor"},
 		{"cal_isotonic_forest_iris", func(t *testing.T, o *pickle.Object) {
 			iso := attrObj(t, o, "calibrated_classifiers_", 0, "calibrators", 0)
 			iso.Dict["out_of_bounds"] = "wrap"
