@@ -355,3 +355,14 @@ func (o *scoreOptions) newProgress() *progress {
 	}
 	return newProgress(o.Progress, o.ProgressEvery, o.Stderr, o.In, o.InFormat)
 }
+
+// noOutput says what a failed run leaves behind.
+func (o *scoreOptions) noOutput() string {
+	switch o.outKind() {
+	case outDir:
+		return "no success marker written; the parts committed so far are replaced by a re-run with --overwrite"
+	case outStream:
+		return "the output on stdout is incomplete"
+	}
+	return "no output written"
+}

@@ -461,10 +461,10 @@ func runScore(ctx context.Context, o *scoreOptions) error {
 	if err != nil {
 		abort()
 		if ctx.Err() != nil {
-			return mlerr.Wrap(mlerr.Interrupted, fmt.Errorf("interrupted; no output written: %w", err))
+			return mlerr.Wrap(mlerr.Interrupted, fmt.Errorf("interrupted; %s: %w", o.noOutput(), err))
 		}
 		if skip && mlerr.KindOf(err) == mlerr.Data {
-			err = fmt.Errorf("%w (%d rows read, %d rejected so far; no output written)", err, st.RowsRead, st.RowsRejected)
+			err = fmt.Errorf("%w (%d rows read, %d rejected so far; %s)", err, st.RowsRead, st.RowsRejected, o.noOutput())
 		}
 		return classify(mlerr.Internal, err)
 	}
