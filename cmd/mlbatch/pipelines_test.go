@@ -133,6 +133,9 @@ func TestScorePipelineErrors(t *testing.T) {
 // TestPipelineWorkersIdenticalBytes: a mixed-type Pipeline scored in 7-row
 // batches with 1, 2 and 8 workers writes identical files.
 func TestPipelineWorkersIdenticalBytes(t *testing.T) {
+	// The provenance's mlbatch.created_at is the run's second unless fixed: three
+	// runs may straddle a second on a loaded machine.
+	t.Setenv("SOURCE_DATE_EPOCH", "1700000000")
 	dir := t.TempDir()
 	mdl := filepath.Join(testdata, "pipelines", "customers_ct_logreg")
 	in := filepath.Join(testdata, "pipelines", "customers_unseen.csv")
