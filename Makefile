@@ -16,8 +16,14 @@ TOOLS := $(CURDIR)/bin/tools
 
 all: build
 
+# Record the commit in the binary (mlbatch version) when building from a git
+# checkout: Go's own VCS stamping is off where GOFLAGS=-buildvcs=false and never
+# sees a git worktree (.git is a file there), so the commit is also passed in.
+BUILDVCS := $(shell git rev-parse --is-inside-work-tree >/dev/null 2>&1 && echo true || echo false)
+COMMIT  := $(shell git describe --always --dirty --abbrev=40 --match=none 2>/dev/null)
+
 build:
-	$(GO) build -trimpath -o $(BIN) ./cmd/mlbatch
+	$(GO) build -trimpath -buildvcs=$(BUILDVCS) -ldflags "-X main.commit=$(COMMIT)" -o $(BIN) ./cmd/mlbatch
 
 # The whole suite: vet, then every test (fuzz seeds included). The object-store
 # tests need versitygw, which `tools` installs first (a few minutes on a cold Go

@@ -105,7 +105,7 @@ const scoreExamples = `  # Score a model logged in the local ./mlruns store by r
   # The committed demo
   mlbatch score --tracking-uri testdata/demo/mlruns \
       --model runs:/d050509c3eccff80e45131fc149d7535/model \
-      --in testdata/demo/diabetes.csv --out /tmp/preds.csv --overwrite`
+      --in testdata/demo/diabetes.csv --out /tmp/preds.parquet --overwrite`
 
 func newScoreCmd(e env) *cobra.Command {
 	o := &scoreOptions{Stderr: e.stderr, Mem: e.mem, Log: e.logs.get, stdout: e.stdout}

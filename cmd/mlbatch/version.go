@@ -13,6 +13,30 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = ""
 
+// commit is the git commit make build passes with -ldflags "-X main.commit=..."
+// ("<sha>" or "<sha>-dirty"), for builds without Go's VCS stamping.
+var commit = ""
+
+// revision is the commit the binary was built from and whether the tree had
+// changes: Go's VCS stamp, else the commit make build passed in.
+func revision(settings map[string]string) (rev string, modified bool) {
+	if rev = settings["vcs.revision"]; rev != "" {
+		return rev, settings["vcs.modified"] == "true"
+	}
+	rev, dirty := strings.CutSuffix(commit, "-dirty")
+	return rev, dirty
+}
+
+func buildSettings() map[string]string {
+	settings := map[string]string{}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			settings[s.Key] = s.Value
+		}
+	}
+	return settings
+}
+
 func versionString() string {
 	v := version
 	if v == "" {
@@ -21,10 +45,8 @@ func versionString() string {
 			if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 				v = bi.Main.Version
 			}
-			for _, s := range bi.Settings {
-				if s.Key == "vcs.revision" && len(s.Value) >= 12 && !strings.Contains(v, s.Value[:12]) {
-					v += "+" + s.Value[:12]
-				}
+			if rev, _ := revision(buildSettings()); len(rev) >= 12 && !strings.Contains(v, rev[:12]) {
+				v += "+" + rev[:12]
 			}
 		}
 	}
@@ -39,12 +61,9 @@ func buildDetails() [][2]string {
 		return nil
 	}
 	out := [][2]string{{"module", bi.Main.Path + " " + bi.Main.Version}}
-	settings := map[string]string{}
-	for _, s := range bi.Settings {
-		settings[s.Key] = s.Value
-	}
-	if rev := settings["vcs.revision"]; rev != "" {
-		if settings["vcs.modified"] == "true" {
+	settings := buildSettings()
+	if rev, modified := revision(settings); rev != "" {
+		if modified {
 			rev += " (modified)"
 		}
 		out = append(out, [2]string{"commit", rev})
