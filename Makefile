@@ -63,6 +63,7 @@ fixtures:
 	$(PYTHON) testdata/longtail/svm_nb/gen.py
 	$(PYTHON) testdata/longtail/meta/gen.py
 	$(PYTHON) testdata/inspect/gen.py
+	$(PYTHON) testdata/longtail/compat/gen.py
 
 fixtures-deps:
 	apt-get update

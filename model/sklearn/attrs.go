@@ -75,3 +75,40 @@ func shortName(class string) string {
 	}
 	return class
 }
+
+// sklearnVersion reads _sklearn_version, which BaseEstimator.__getstate__ adds
+// to every pickled estimator, as (major, minor); ok is false when it is absent
+// or unreadable (hand-built pickles, very old releases).
+func sklearnVersion(obj *pickle.Object) (major, minor int, ok bool) {
+	v, has := obj.Attr("_sklearn_version")
+	s, isStr := v.(string)
+	if !has || !isStr {
+		return 0, 0, false
+	}
+	parts := strings.SplitN(s, ".", 3)
+	if len(parts) < 2 {
+		return 0, 0, false
+	}
+	num := func(p string) (int, bool) {
+		n := 0
+		i := 0
+		for ; i < len(p) && p[i] >= '0' && p[i] <= '9' && i < 6; i++ {
+			n = n*10 + int(p[i]-'0')
+		}
+		return n, i > 0
+	}
+	var ok1, ok2 bool
+	major, ok1 = num(parts[0])
+	minor, ok2 = num(parts[1]) // "1.6.dev0", "0.24rc1" still read as 1.6, 0.24
+	return major, minor, ok1 && ok2
+}
+
+// versionBefore reports whether obj was pickled by a release older than
+// major.minor; unknown is returned when _sklearn_version is missing.
+func versionBefore(obj *pickle.Object, major, minor int, unknown bool) bool {
+	ma, mi, ok := sklearnVersion(obj)
+	if !ok {
+		return unknown
+	}
+	return ma < major || (ma == major && mi < minor)
+}

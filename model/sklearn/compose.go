@@ -8,6 +8,18 @@ import (
 
 func init() {
 	registerTransformer("sklearn.compose._column_transformer.ColumnTransformer", buildColumnTransformer)
+	// The pandas column Index that 0.22 and 0.23 kept in _df_columns: read as
+	// data by legacyColumnNames, never called.
+	for _, c := range []string{
+		"pandas.core.indexes.base._new_Index",
+		"pandas.core.indexes.base.Index",
+		"pandas.core.indexes.range.RangeIndex",
+		"pandas.core.indexes.numeric.Int64Index",
+		"pandas.core.indexes.numeric.UInt64Index",
+		"pandas.core.indexes.numeric.Float64Index",
+	} {
+		inert[c] = true
+	}
 	// scikit-learn 1.5 and 1.6 keep the remainder's columns in transformers_ as
 	// this list subclass (a UserList: its items are in the "data" attribute).
 	inert[remainderColsList] = true
@@ -48,6 +60,14 @@ func buildColumnTransformer(obj *pickle.Object) (transformer, error) {
 	if c.nFeat < 0 {
 		if n, ok := intAttr(obj, "_n_features"); ok {
 			c.nFeat = n
+		}
+	}
+	if c.names == nil {
+		if c.names, err = legacyColumnNames(obj); err != nil {
+			return nil, err
+		}
+		if c.names != nil && c.nFeat >= 0 && len(c.names) != c.nFeat {
+			return nil, fmt.Errorf("the fitted DataFrame had %d columns but _n_features is %d", len(c.names), c.nFeat)
 		}
 	}
 	if c.nFeat < 0 {
@@ -381,4 +401,58 @@ func (c *columnTransformer) inputKinds(down kind) []kind {
 		}
 	}
 	return kinds
+}
+
+// legacyColumnNames reads the DataFrame column names a ColumnTransformer of a
+// release before feature_names_in_ (1.0) kept to select columns by name:
+// _feature_names_in (0.24, an object array or None) or _df_columns (0.22 and
+// 0.23, the pandas Index itself, pickled as _new_Index(Index, {"data": ...})).
+// Names that are not all strings (a RangeIndex, integer labels) give nil: such
+// columns are selected by position.
+func legacyColumnNames(obj *pickle.Object) ([]string, error) {
+	if v, ok := obj.Attr("_feature_names_in"); ok && v != nil {
+		arr, isArr := v.(*pickle.NDArray)
+		if !isArr {
+			return nil, fmt.Errorf("_feature_names_in is a %s, want an array", pickle.TypeName(v))
+		}
+		return stringsOrNil(arr)
+	}
+	v, ok := obj.Attr("_df_columns")
+	if !ok || v == nil {
+		return nil, nil
+	}
+	idx, isObj := v.(*pickle.Object)
+	if !isObj || idx.Module != "pandas.core.indexes.base" || idx.Name != "_new_Index" || len(idx.Args) != 2 {
+		return nil, nil // a RangeIndex or another index of non-string labels
+	}
+	if cls, isG := idx.Args[0].(*pickle.Global); !isG || cls.Name != "Index" {
+		return nil, nil
+	}
+	d, isDict := idx.Args[1].(*pickle.Dict)
+	if !isDict {
+		return nil, fmt.Errorf("_df_columns holds a %s, want a dict", pickle.TypeName(idx.Args[1]))
+	}
+	data, _ := d.Get("data")
+	arr, isArr := data.(*pickle.NDArray)
+	if !isArr {
+		return nil, fmt.Errorf("_df_columns data is a %s, want an array", pickle.TypeName(data))
+	}
+	return stringsOrNil(arr)
+}
+
+// stringsOrNil returns an array's values when every one is a string, else nil.
+func stringsOrNil(arr *pickle.NDArray) ([]string, error) {
+	vals, err := arr.Values()
+	if err != nil {
+		return nil, fmt.Errorf("column names: %w", err)
+	}
+	out := make([]string, len(vals))
+	for i, v := range vals {
+		s, ok := v.(string)
+		if !ok {
+			return nil, nil
+		}
+		out[i] = s
+	}
+	return out, nil
 }

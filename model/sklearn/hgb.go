@@ -3,7 +3,7 @@ package sklearn
 import (
 	"fmt"
 	"math"
-	"strings"
+
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -37,11 +37,15 @@ import (
 //     Fortran-ordered, so numpy's sum is sequential); labels are
 //     classes_[argmax(proba)].
 //
-// Pickles of scikit-learn < 1.1 (the private hist_gradient_boosting.loss module,
-// whose multiclass probabilities use logsumexp) and of >= 1.4 models fitted with
-// categorical features (an internal ColumnTransformer/OrdinalEncoder in
-// _preprocessor that recodes and reorders the columns) are refused with a clear
-// error.
+// Pickles of scikit-learn 0.23 to 1.0 keep their loss in the private
+// hist_gradient_boosting.loss module (in _loss, or loss_ in the earliest
+// releases); their multiclass probabilities are exp(raw - logsumexp(raw)), as
+// CategoricalCrossEntropy.predict_proba computes them. 0.23 node records call
+// num_threshold "threshold" and have no categorical fields (0.24 added
+// categorical splits), and its bin mapper has no is_categorical_.
+// Models of >= 1.4 fitted with categorical features (an internal
+// ColumnTransformer/OrdinalEncoder in _preprocessor that recodes and reorders
+// the columns) are refused with a clear error.
 
 func init() {
 	const hgbModule = "sklearn.ensemble._hist_gradient_boosting."
@@ -101,8 +105,8 @@ func init() {
 		"sklearn.metrics._regression.explained_variance_score",
 		"sklearn.metrics._regression.mean_poisson_deviance",
 		"sklearn.metrics._regression.mean_gamma_deviance",
-		// Loaded only to be refused with a clear message by buildHGB: the losses of
-		// scikit-learn < 1.1 and the >= 1.4 categorical _preprocessor.
+		// The losses of scikit-learn < 1.1 (only their class is looked at), and the
+		// >= 1.4 categorical _preprocessor, loaded only to be refused by buildHGB.
 		hgbModule + "loss.LeastSquares",
 		hgbModule + "loss.LeastAbsoluteDeviation",
 		hgbModule + "loss.Poisson",
@@ -129,14 +133,15 @@ func init() {
 type hgbLink int
 
 const (
-	hgbIdentity hgbLink = iota // squared_error, absolute_error, quantile
-	hgbExp                     // poisson, gamma (LogLink)
-	hgbLogit                   // binary log_loss: expit
-	hgbSoftmax                 // multiclass log_loss
+	hgbIdentity  hgbLink = iota // squared_error, absolute_error, quantile
+	hgbExp                      // poisson, gamma (LogLink)
+	hgbLogit                    // binary log_loss: expit
+	hgbSoftmax                  // multiclass log_loss
+	hgbLogSumExp                // multiclass before 1.1: exp(raw - logsumexp(raw))
 )
 
 func (l hgbLink) String() string {
-	return [...]string{"identity", "exp", "expit", "softmax"}[l]
+	return [...]string{"identity", "exp", "expit", "softmax", "softmax"}[l]
 }
 
 // hgbLossLinks maps the loss parameter strings of scikit-learn 1.1-1.8 (and the
@@ -155,6 +160,16 @@ var hgbLossLinks = map[string]hgbLink{
 	"auto":                     -1,
 	"binary_crossentropy":      -1,
 	"categorical_crossentropy": -1,
+}
+
+// hgbOldLosses maps the loss classes of scikit-learn 0.23 to 1.0
+// (sklearn.ensemble._hist_gradient_boosting.loss) to their inverse links.
+var hgbOldLosses = map[string]hgbLink{
+	"LeastSquares":            hgbIdentity,
+	"LeastAbsoluteDeviation":  hgbIdentity,
+	"Poisson":                 hgbExp,
+	"BinaryCrossEntropy":      hgbLogit,
+	"CategoricalCrossEntropy": hgbLogSumExp,
 }
 
 // hgbLinkClasses maps the class of _loss.link to the inverse link.
@@ -215,6 +230,7 @@ var hgbKnownFields = map[string]bool{
 	"missing_go_to_left": true, "left": true, "right": true, "gain": true,
 	"depth": true, "is_leaf": true, "bin_threshold": true, "is_categorical": true,
 	"bitset_idx": true,
+	"threshold":  true, // 0.23's name for num_threshold
 }
 
 // hgbNeeded are the fields predict reads.
@@ -389,15 +405,28 @@ func hgbLinkOf(obj *pickle.Object, classifier bool, K int) (hgbLink, error) {
 			fromParam = l
 		}
 	}
-	if lv, ok := obj.Attr("_loss"); ok {
+	lv, ok := obj.Attr("_loss")
+	if !ok {
+		lv, ok = obj.Attr("loss_") // the earliest releases
+	}
+	if ok {
 		lo, isObj := lv.(*pickle.Object)
 		if !isObj {
 			return 0, fmt.Errorf("_loss is a %s, want a loss object", pickle.TypeName(lv))
 		}
-		if strings.HasPrefix(lo.Module, "sklearn.ensemble._hist_gradient_boosting.loss") {
-			return 0, fmt.Errorf("the model was written by scikit-learn < 1.1 (loss %s); mlbatch reads HistGradientBoosting from scikit-learn 1.1 on", lo.Name)
-		}
-		if link, err := lo.Object("link"); err == nil {
+		if lo.Module == "sklearn.ensemble._hist_gradient_boosting.loss" {
+			l, known := hgbOldLosses[lo.Name]
+			if !known {
+				return 0, fmt.Errorf("_loss %s (scikit-learn < 1.1) is not supported", lo.Name)
+			}
+			if l == hgbLogit && K != 1 || l == hgbLogSumExp && K == 1 {
+				return 0, fmt.Errorf("the fitted _loss (%s) does not fit %d trees per iteration", lo.Name, K)
+			}
+			if fromParam == hgbSoftmax && l == hgbLogSumExp {
+				return l, nil
+			}
+			fromLoss, linkName = l, lo.Name
+		} else if link, err := lo.Object("link"); err == nil {
 			l, known := hgbLinkClasses[link.Class()]
 			if !known {
 				return 0, fmt.Errorf("_loss %s has link %s, which mlbatch does not know", lo.Name, link.Class())
@@ -411,7 +440,7 @@ func hgbLinkOf(obj *pickle.Object, classifier bool, K int) (hgbLink, error) {
 	case fromParam >= 0:
 		return fromParam, nil
 	case fromLoss >= 0:
-		isCls := fromLoss == hgbLogit || fromLoss == hgbSoftmax
+		isCls := fromLoss == hgbLogit || fromLoss == hgbSoftmax || fromLoss == hgbLogSumExp
 		if classifier != isCls || (isCls && (fromLoss == hgbLogit) != (K == 1)) {
 			return 0, fmt.Errorf("the fitted _loss (%s) does not fit a %s with %d trees per iteration", linkName, shortName(obj.Class()), K)
 		}
@@ -429,6 +458,9 @@ func (e *hgbEnsemble) knownCategories(obj *pickle.Object) ([]int32, error) {
 	bm, err := obj.Object("_bin_mapper")
 	if err != nil || bm.Class() != "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper" {
 		return nil, fmt.Errorf("_bin_mapper is missing or not a _BinMapper")
+	}
+	if v, has := bm.Attr("is_categorical_"); !has || v == nil {
+		return nil, nil // 0.23: no categorical support, every feature is numeric
 	}
 	ca, err := bm.Array("is_categorical_")
 	if err != nil {
@@ -502,8 +534,18 @@ func (e *hgbEnsemble) addPredictor(arr *pickle.NDArray, bv any, known []int32, b
 		}
 	}
 	f := map[string]*pickle.FieldView{}
+	_, legacy := arr.DType.Fields["threshold"] // 0.23: no categorical fields
 	for _, name := range hgbNeeded {
-		fv, err := arr.Field(name)
+		field := name
+		if legacy {
+			if name == "is_categorical" || name == "bitset_idx" {
+				continue
+			}
+			if name == "num_threshold" {
+				field = "threshold"
+			}
+		}
+		fv, err := arr.Field(field)
 		if err != nil {
 			return 0, fmt.Errorf("nodes: %w", err)
 		}
@@ -580,7 +622,7 @@ func (e *hgbEnsemble) addPredictor(arr *pickle.NDArray, bv any, known []int32, b
 		if f["missing_go_to_left"].Int64(i) == 0 {
 			nd.missR = 1
 		}
-		if f["is_categorical"].Int64(i) != 0 {
+		if !legacy && f["is_categorical"].Int64(i) != 0 {
 			if known == nil || known[feat] < 0 {
 				return 0, fmt.Errorf("node %d is a categorical split on feature %d, which the bin mapper does not mark categorical", i, feat)
 			}
@@ -826,9 +868,34 @@ func (e *hgbClassifier) predictProba(X *Dense) ([]float64, error) {
 	}
 	K := e.K
 	for i := range X.Rows {
-		hgbSoftmaxRow(raw[i*K : (i+1)*K])
+		if e.link == hgbLogSumExp {
+			hgbLogSumExpRow(raw[i*K : (i+1)*K])
+		} else {
+			hgbSoftmaxRow(raw[i*K : (i+1)*K])
+		}
 	}
 	return raw, nil
+}
+
+// hgbLogSumExpRow is the predict_proba of scikit-learn < 1.1's
+// CategoricalCrossEntropy on one sample, in place: exp(raw - logsumexp(raw)),
+// with scipy's logsumexp (maximum, exponentials summed class by class, log,
+// plus the maximum).
+func hgbLogSumExpRow(row []float64) {
+	m := row[0]
+	for _, v := range row[1:] {
+		if v > m || v != v {
+			m = v
+		}
+	}
+	s := 0.0
+	for _, v := range row {
+		s += math.Exp(v - m)
+	}
+	lse := math.Log(s) + m
+	for k, v := range row {
+		row[k] = math.Exp(v - lse)
+	}
 }
 
 // hgbSoftmaxRow is sklearn.utils.extmath.softmax on one row of a Fortran-ordered

@@ -361,9 +361,12 @@ func TestHGBRefused(t *testing.T) {
 		{"categorical _preprocessor (>= 1.4)", func(obj *pickle.Object) {
 			obj.Dict["_preprocessor"] = &pickle.Object{Module: "sklearn.compose._column_transformer", Name: "ColumnTransformer"}
 		}, "OrdinalEncoder"},
-		{"loss of scikit-learn < 1.1", func(obj *pickle.Object) {
-			obj.Dict["_loss"] = &pickle.Object{Module: "sklearn.ensemble._hist_gradient_boosting.loss", Name: "CategoricalCrossEntropy"}
-		}, "< 1.1"},
+		{"binary loss of scikit-learn < 1.1 on a multiclass model", func(obj *pickle.Object) {
+			obj.Dict["_loss"] = &pickle.Object{Module: "sklearn.ensemble._hist_gradient_boosting.loss", Name: "BinaryCrossEntropy"}
+		}, "does not fit"},
+		{"unknown loss of scikit-learn < 1.1", func(obj *pickle.Object) {
+			obj.Dict["_loss"] = &pickle.Object{Module: "sklearn.ensemble._hist_gradient_boosting.loss", Name: "Huber"}
+		}, "_loss Huber (scikit-learn < 1.1) is not supported"},
 		{"unknown loss", func(obj *pickle.Object) { obj.Dict["loss"] = "huber" }, "huber"},
 		{"regression loss on a classifier", func(obj *pickle.Object) { obj.Dict["loss"] = "poisson" }, "regression loss"},
 		{"loss and _loss disagree", func(obj *pickle.Object) {

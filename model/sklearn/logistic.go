@@ -70,9 +70,12 @@ func buildLogistic(obj *pickle.Object) (Estimator, error) {
 		return nil, fmt.Errorf("coef_ has %d rows for %d classes", rowsN, K)
 	}
 	// Which probabilities: scikit-learn's predict_proba uses one-vs-rest when
-	// multi_class is "ovr", or "auto" (the default, also when the attribute is
-	// missing in releases that dropped it) with a binary problem or the liblinear
-	// solver; otherwise the multinomial softmax.
+	// multi_class is "ovr" (or 0.20-0.21's "warn", which fitted OvR), or "auto"
+	// with a binary problem or the liblinear solver; otherwise the multinomial
+	// softmax. 1.5-1.7 store "deprecated" and 1.8 no multi_class at all, both
+	// meaning "auto". The newton-cholesky solver (1.2 on) fitted multiclass
+	// problems one-vs-rest up to 1.5, and "auto" then predicted OvR for it too;
+	// from 1.6 it fits the multinomial loss and "auto" means softmax.
 	mc := "auto"
 	if v, ok := obj.Attr("multi_class"); ok {
 		if s, ok := v.(string); ok {
@@ -83,8 +86,9 @@ func buildLogistic(obj *pickle.Object) (Estimator, error) {
 	switch mc {
 	case "ovr", "warn":
 		e.ovr = true
-	case "auto":
-		e.ovr = K <= 2 || solver == "liblinear"
+	case "auto", "deprecated":
+		e.ovr = K <= 2 || solver == "liblinear" ||
+			(solver == "newton-cholesky" && versionBefore(obj, 1, 6, true))
 	case "multinomial":
 		e.ovr = false
 	default:

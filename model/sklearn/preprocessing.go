@@ -17,12 +17,14 @@ import (
 
 func init() {
 	for class, b := range map[string]tbuilder{
-		"sklearn.preprocessing._data.StandardScaler":                      buildStandardScaler,
-		"sklearn.preprocessing._data.MinMaxScaler":                        buildMinMaxScaler,
-		"sklearn.preprocessing._data.MaxAbsScaler":                        buildMaxAbsScaler,
-		"sklearn.preprocessing._data.RobustScaler":                        buildRobustScaler,
-		"sklearn.preprocessing._data.Normalizer":                          buildNormalizer,
-		"sklearn.preprocessing._polynomial.PolynomialFeatures":            buildPolynomial,
+		"sklearn.preprocessing._data.StandardScaler":           buildStandardScaler,
+		"sklearn.preprocessing._data.MinMaxScaler":             buildMinMaxScaler,
+		"sklearn.preprocessing._data.MaxAbsScaler":             buildMaxAbsScaler,
+		"sklearn.preprocessing._data.RobustScaler":             buildRobustScaler,
+		"sklearn.preprocessing._data.Normalizer":               buildNormalizer,
+		"sklearn.preprocessing._polynomial.PolynomialFeatures": buildPolynomial,
+		// 0.22 to 0.24 defined PolynomialFeatures in _data; 1.0 moved it.
+		"sklearn.preprocessing._data.PolynomialFeatures":                  buildPolynomial,
 		"sklearn.preprocessing._discretization.KBinsDiscretizer":          buildKBins,
 		"sklearn.preprocessing._function_transformer.FunctionTransformer": buildFunctionTransformer,
 	} {
@@ -380,7 +382,12 @@ func buildPolynomial(obj *pickle.Object) (transformer, error) {
 		return nil, err
 	}
 	if m.nFeat < 0 {
-		return nil, fmt.Errorf("not fitted: no n_features_in_")
+		// Before 0.24 (and deprecated until 1.2) the input width was n_input_features_.
+		if n, ok := intAttr(obj, "n_input_features_"); ok && n >= 0 {
+			m.nFeat = n
+		} else {
+			return nil, fmt.Errorf("not fitted: no n_features_in_ or n_input_features_")
+		}
 	}
 	p := &polynomial{meta: m}
 	var ok1, ok2 bool
