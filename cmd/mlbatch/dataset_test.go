@@ -247,6 +247,10 @@ func TestDatasetShardsProcesses(t *testing.T) {
 	// it has many to write), then run it again: the union is the single run's.
 	killed := false
 	for attempt := 0; attempt < 3 && !killed; attempt++ {
+		// The part waited for must be this attempt's (an attempt that finished
+		// first left one): by the time the run commits it, it has removed the
+		// shard's marker.
+		os.Remove(filepath.Join(sharded, "part-00002-00005.parquet"))
 		c := score(nil, "--in", in, "--out", sharded, "--partition-columns", "--shard", "2/4", "--overwrite",
 			"--batch-size", "1", "--max-rows-per-file", "1", "--workers", "1", "-q")
 		if err := c.Start(); err != nil {
