@@ -43,9 +43,11 @@ import (
 // CategoricalCrossEntropy.predict_proba computes them. 0.23 node records call
 // num_threshold "threshold" and have no categorical fields (0.24 added
 // categorical splits), and its bin mapper has no is_categorical_.
-// Models of >= 1.4 fitted with categorical features (an internal
-// ColumnTransformer/OrdinalEncoder in _preprocessor that recodes and reorders
-// the columns) are refused with a clear error.
+// Models of >= 1.4 fitted with categorical features keep an internal
+// ColumnTransformer in _preprocessor (an OrdinalEncoder for the categorical
+// columns, then check_array for the others) that recodes and reorders the
+// columns before the trees: they load as a pipeline of that ColumnTransformer
+// and the trees (buildHGBPreprocessed).
 
 func init() {
 	const hgbModule = "sklearn.ensemble._hist_gradient_boosting."
@@ -106,7 +108,7 @@ func init() {
 		"sklearn.metrics._regression.mean_poisson_deviance",
 		"sklearn.metrics._regression.mean_gamma_deviance",
 		// The losses of scikit-learn < 1.1 (only their class is looked at), and the
-		// >= 1.4 categorical _preprocessor, loaded only to be refused by buildHGB.
+		// pieces of the >= 1.4 categorical _preprocessor.
 		hgbModule + "loss.LeastSquares",
 		hgbModule + "loss.LeastAbsoluteDeviation",
 		hgbModule + "loss.Poisson",
@@ -244,9 +246,7 @@ func buildHGB(obj *pickle.Object) (Estimator, error) {
 	classifier := obj.Name == "HistGradientBoostingClassifier"
 
 	if v, ok := obj.Attr("_preprocessor"); ok && v != nil {
-		return nil, fmt.Errorf("the model was fitted with categorical features by scikit-learn >= 1.4, " +
-			"which recodes them with an internal OrdinalEncoder and reorders the columns (_preprocessor); " +
-			"mlbatch does not support that: fit without categorical_features, or with scikit-learn < 1.4")
+		return buildHGBPreprocessed(obj, v)
 	}
 	if !obj.Has("_predictors") {
 		return nil, fmt.Errorf("not fitted: attribute _predictors is missing")
@@ -916,4 +916,44 @@ func hgbSoftmaxRow(row []float64) {
 	for k := range row {
 		row[k] /= s
 	}
+}
+
+// buildHGBPreprocessed reads a model fitted with categorical features by
+// scikit-learn 1.4 or later: predict first runs _preprocessor, a fitted
+// ColumnTransformer of an OrdinalEncoder (the categorical columns, unknown and
+// missing categories as NaN) and a FunctionTransformer(check_array) (the
+// others), which puts the categorical columns first; the trees and the bin
+// mapper work on those recoded, reordered columns. It becomes a pipeline of
+// that ColumnTransformer and the estimator without it.
+func buildHGBPreprocessed(obj *pickle.Object, v any) (Estimator, error) {
+	po, ok := v.(*pickle.Object)
+	if !ok || po.Class() != "sklearn.compose._column_transformer.ColumnTransformer" {
+		return nil, fmt.Errorf("_preprocessor is a %s, want the ColumnTransformer scikit-learn >= 1.4 fits for categorical features", pickle.TypeName(v))
+	}
+	ct, err := buildColumnTransformer(po)
+	if err != nil {
+		return nil, fmt.Errorf("_preprocessor: %w", err)
+	}
+	inner := *obj
+	inner.Dict = make(map[string]any, len(obj.Dict))
+	for k, x := range obj.Dict {
+		inner.Dict[k] = x
+	}
+	// The trees see the preprocessor's output: no _preprocessor, and not the
+	// original column names (their order changed).
+	inner.Dict["_preprocessor"] = nil
+	delete(inner.Dict, "feature_names_in_")
+	est, err := buildHGB(&inner)
+	if err != nil {
+		return nil, err
+	}
+	if n := ct.NumFeatures(); n >= 0 && est.NumFeatures() >= 0 && n != est.NumFeatures() {
+		return nil, fmt.Errorf("_preprocessor takes %d columns but the model %d", n, est.NumFeatures())
+	}
+	return &pipeline{
+		meta:  meta{class: obj.Class(), nFeat: ct.NumFeatures(), names: ct.FeatureNames()},
+		steps: []transformer{ct},
+		final: est,
+		last:  obj.Class(),
+	}, nil
 }

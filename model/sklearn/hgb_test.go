@@ -358,9 +358,12 @@ func TestHGBRefused(t *testing.T) {
 		edit func(obj *pickle.Object)
 		want string
 	}{
-		{"categorical _preprocessor (>= 1.4)", func(obj *pickle.Object) {
+		{"_preprocessor that is not a ColumnTransformer", func(obj *pickle.Object) {
+			obj.Dict["_preprocessor"] = &pickle.Object{Module: "sklearn.preprocessing._encoders", Name: "OrdinalEncoder"}
+		}, "want the ColumnTransformer"},
+		{"unfitted categorical _preprocessor (>= 1.4)", func(obj *pickle.Object) {
 			obj.Dict["_preprocessor"] = &pickle.Object{Module: "sklearn.compose._column_transformer", Name: "ColumnTransformer"}
-		}, "OrdinalEncoder"},
+		}, "_preprocessor: not fitted"},
 		{"binary loss of scikit-learn < 1.1 on a multiclass model", func(obj *pickle.Object) {
 			obj.Dict["_loss"] = &pickle.Object{Module: "sklearn.ensemble._hist_gradient_boosting.loss", Name: "BinaryCrossEntropy"}
 		}, "does not fit"},

@@ -735,15 +735,54 @@ func (k *kbins) namesOut(in []string) []string {
 func (k *kbins) inputKinds(kind) []kind { return fill(k.nFeat, kindNum) }
 
 // functionTransformer is FunctionTransformer with func=None: the identity,
-// after check_array when validate=True.
+// after check_array when validate=True; or with func=partial(check_array, ...),
+// which is check_array alone.
 type functionTransformer struct {
 	meta
 	validate bool
+	allowNaN bool // func is check_array with force_all_finite False or "allow-nan"
 	oneToOne bool
 }
 
+// isCheckArray reports whether a FunctionTransformer's func is
+// functools.partial(sklearn.utils.validation.check_array, **kwargs) with no
+// positional arguments: the numeric validation HistGradientBoosting's 1.4+
+// _preprocessor applies to the non-categorical columns.
+// allowNaN is set when its force_all_finite (ensure_all_finite from 1.6) is
+// False or "allow-nan".
+func isCheckArray(f any) (ok, allowNaN bool) {
+	p, isObj := f.(*pickle.Object)
+	if !isObj || p.Module != "functools" || p.Name != "partial" || len(p.Args) != 1 {
+		return false, false
+	}
+	g, isG := p.Args[0].(*pickle.Global)
+	if !isG || g.Module != "sklearn.utils.validation" || g.Name != "check_array" {
+		return false, false
+	}
+	st, _ := p.State.(pickle.Tuple)
+	if len(st) >= 2 {
+		if args, isT := st[1].(pickle.Tuple); isT && len(args) > 0 {
+			return false, false
+		}
+	}
+	if len(st) >= 3 {
+		if kw, isD := st[2].(*pickle.Dict); isD {
+			for _, k := range []string{"force_all_finite", "ensure_all_finite"} {
+				if v, has := kw.Get(k); has && (v == false || v == "allow-nan") {
+					allowNaN = true
+				}
+			}
+		}
+	}
+	return true, allowNaN
+}
+
 func buildFunctionTransformer(obj *pickle.Object) (transformer, error) {
+	checkArray, allowNaN := false, false
 	if f, ok := obj.Attr("func"); ok && f != nil {
+		checkArray, allowNaN = isCheckArray(f)
+	}
+	if f, ok := obj.Attr("func"); ok && f != nil && !checkArray {
 		name := pickle.TypeName(f)
 		if g, ok := f.(*pickle.Global); ok {
 			name = g.String()
@@ -758,6 +797,10 @@ func buildFunctionTransformer(obj *pickle.Object) (transformer, error) {
 	if ft.validate, err = boolAttr(obj, "validate", false); err != nil {
 		return nil, err
 	}
+	// check_array as func converts to numbers as validate does (a text cell is
+	// an error in both).
+	ft.validate = ft.validate || checkArray
+	ft.allowNaN = allowNaN
 	if v, ok := obj.Attr("feature_names_out"); ok && v != nil {
 		s, ok := v.(string)
 		if !ok {
@@ -775,7 +818,7 @@ func (f *functionTransformer) transform(t *table) (*table, error) {
 	if err := checkWidth(t, f.nFeat, "FunctionTransformer"); err != nil {
 		return nil, err
 	}
-	cols, err := t.numericAll("FunctionTransformer", false)
+	cols, err := t.numericAll("FunctionTransformer", f.allowNaN)
 	if err != nil {
 		return nil, err
 	}

@@ -34,6 +34,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import contextlib
 import copy
 import copyreg
+from functools import partial
 import io
 import json
 import pickle
@@ -53,9 +54,10 @@ from sklearn.ensemble import (GradientBoostingClassifier, GradientBoostingRegres
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import (KBinsDiscretizer, MinMaxScaler, OneHotEncoder, OrdinalEncoder,
+from sklearn.preprocessing import (FunctionTransformer, KBinsDiscretizer, MinMaxScaler, OneHotEncoder, OrdinalEncoder,
                                    PolynomialFeatures, StandardScaler)
 from sklearn.tree import DecisionTreeClassifier
+from sklearn.utils.validation import check_array
 
 warnings.simplefilter("ignore")
 
@@ -301,7 +303,7 @@ def rewrite(path, s, v, orig):
             drop(s, "is_categorical_", "categorical_features")
             if hasattr(orig, "n_features_in_"):
                 s["n_features_"] = orig.n_features_in_
-        if ver >= (1, 4):
+        if ver >= (1, 4) and "_preprocessor" not in s:
             s.update(_preprocessor=None, _is_categorical_remapped=None, categorical_features="from_dtype")
     elif name == "TreePredictor":
         if ver < (0, 24):
@@ -427,12 +429,13 @@ def goldens(name, est, in_name, in_path):
     return outputs
 
 
-def add(name, est, X_in, in_name, releases, *, numpy2=(), protocol5=(), notes="", extra=None):
-    """Write est (fitted by 1.2.1) as each release in releases pickles it."""
+def add(name, est, X_in, in_name, releases, *, numpy2=(), protocol5=(), notes="", extra=None, predictor=None):
+    """Write est (fitted by 1.2.1) as each release in releases pickles it;
+    predictor (default est) is what 1.2.1 runs for the goldens."""
     in_path = os.path.join(HERE, in_name + ".csv")
     if not os.path.exists(in_path):
         write_input(X_in, in_name + ".csv")
-    outputs = goldens(name, est, in_name, in_path)
+    outputs = goldens(name, predictor or est, in_name, in_path)
     for v in releases:
         for np2 in ([False, True] if v in numpy2 else [False]):
             for proto in ([4, 5] if (np2 and v in protocol5) else [4]):
@@ -588,6 +591,35 @@ def main():
                    ("clf", LogisticRegression(max_iter=5000))]).fit(Xi_fit, yi_fit)
     add("kbins_logreg_iris", kb, Xi_in, "iris", ["0.23.2", "1.0.2"],
         notes="KBinsDiscretizer without dtype (0.23) and subsample (before 1.1)")
+
+    # HistGradientBoosting with categorical features as 1.4+ fits it: an internal
+    # _preprocessor (OrdinalEncoder for the categorical columns, unknown and
+    # missing as NaN, then check_array for the others) puts the categorical
+    # columns first, and the trees are fitted on that. 1.2.1 fits the same pieces;
+    # its Pipeline(pre, trees) predicts what 1.4's predict computes.
+    Xh_fit, yh_fit = customers(400, 3)
+    Xh_in, _ = customers(80, 4)
+    Xh_in.loc[[3, 17, 40], "city"] = "Rome"  # unseen: NaN after the encoder
+    cat_mask = np.array([c in ("city", "plan") for c in Xh_fit.columns])
+    enc = OrdinalEncoder(categories="auto", handle_unknown="use_encoded_value", unknown_value=np.nan,
+                         encoded_missing_value=np.nan, dtype=np.float64)
+    numerical = FunctionTransformer(partial(check_array, dtype=[np.float64], force_all_finite=False))
+    pre = ColumnTransformer([("encoder", enc, cat_mask), ("numerical", numerical, ~cat_mask)])
+    pre.set_output(transform="default")
+    Xr = pre.fit_transform(Xh_fit)
+    ncat = int(cat_mask.sum())
+    remapped = np.r_[np.ones(ncat, dtype=bool), np.zeros(len(cat_mask) - ncat, dtype=bool)]
+    trees = HistGradientBoostingClassifier(categorical_features=remapped, max_iter=25, random_state=0).fit(Xr, yh_fit)
+    golden_pipe = Pipeline([("pre", copy.deepcopy(pre)), ("hgb", copy.deepcopy(trees))])
+    trees._preprocessor = pre
+    trees._is_categorical_remapped = remapped
+    trees.is_categorical_ = cat_mask
+    trees.categorical_features = "from_dtype"
+    trees.n_features_in_ = pre.n_features_in_
+    trees.feature_names_in_ = pre.feature_names_in_
+    add("hgbc_categorical_preprocessor_customers", trees, Xh_in, "customers_unseen", ["1.4.2", "1.8.0"],
+        numpy2=["1.8.0"], predictor=golden_pipe,
+        notes="_preprocessor (ColumnTransformer: OrdinalEncoder + FunctionTransformer(check_array)) from 1.4")
 
     with open(os.path.join(HERE, "cases.json"), "w") as f:
         json.dump({"about": __doc__.strip().splitlines()[0],
