@@ -82,8 +82,10 @@ func TestProgressBarTTY(t *testing.T) {
 	in := bigInput(t, dir, 400000)
 	sock := filepath.Join(dir, "tmux.sock")
 	out := filepath.Join(dir, "p.parquet")
-	// A forest, so the run lasts long enough (seconds) for the bar to be seen.
-	model, _ := filepath.Abs(filepath.Join(testdata, "models", "rf_reg_diabetes"))
+	// A brute-force k-nearest-neighbours regressor (442 training rows searched
+	// per input row), so the run lasts seconds and the bar is seen: the forest
+	// this used before now scores 400k rows in half a second.
+	model, _ := filepath.Abs(filepath.Join(testdata, "longtail", "neighbors", "knn_reg_diabetes_brute_minkowski_p2_distance_k7"))
 	script := filepath.Join(dir, "run.sh")
 	if err := os.WriteFile(script, []byte("#!/bin/sh\n"+bin+" score --model "+model+" --in "+in+" --out "+out+
 		" --batch-size 1000 --workers 1 --keep=\necho EXIT=$?\nsleep 60\n"), 0o755); err != nil {
