@@ -24,6 +24,7 @@ type forest struct {
 func init() {
 	for _, c := range []string{"RandomForestRegressor", "ExtraTreesRegressor", "RandomForestClassifier", "ExtraTreesClassifier"} {
 		register("sklearn.ensemble._forest."+c, buildForest)
+		register("sklearn.ensemble.forest."+c, buildForest) // before 0.22
 	}
 }
 

@@ -10,6 +10,9 @@ import (
 func init() {
 	registerTransformer("sklearn.impute._base.SimpleImputer", buildSimpleImputer)
 	registerTransformer("sklearn.impute._base.MissingIndicator", buildMissingIndicator)
+	// 0.20 and 0.21 defined both in the module sklearn/impute.py.
+	registerTransformer("sklearn.impute.SimpleImputer", buildSimpleImputer)
+	registerTransformer("sklearn.impute.MissingIndicator", buildMissingIndicator)
 }
 
 // missingSpec is an imputer's missing_values: NaN (the default), a number, a

@@ -29,6 +29,11 @@ func init() {
 		"sklearn.preprocessing._function_transformer.FunctionTransformer": buildFunctionTransformer,
 	} {
 		registerTransformer(class, b)
+		// Before 0.22 the scalers, Normalizer and PolynomialFeatures lived in the
+		// public module sklearn.preprocessing.data.
+		if mod, name, _ := strings.Cut(class, "._data."); name != "" {
+			registerTransformer(mod+".data."+name, b)
+		}
 	}
 }
 

@@ -274,6 +274,7 @@ type decisionTree struct {
 func init() {
 	for _, c := range []string{"DecisionTreeRegressor", "ExtraTreeRegressor", "DecisionTreeClassifier", "ExtraTreeClassifier"} {
 		register("sklearn.tree._classes."+c, buildDecisionTree)
+		register("sklearn.tree.tree."+c, buildDecisionTree) // before 0.22
 	}
 	inert["sklearn.tree._tree.Tree"] = true // read by readTree inside the estimators
 }

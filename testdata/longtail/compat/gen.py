@@ -239,12 +239,32 @@ HGB_OLD_LOSS = {
 }
 
 
+OLD_MODULES = {
+    "sklearn.tree._classes": "sklearn.tree.tree",
+    "sklearn.ensemble._forest": "sklearn.ensemble.forest",
+    "sklearn.ensemble._gb": "sklearn.ensemble.gradient_boosting",
+    "sklearn.preprocessing._data": "sklearn.preprocessing.data",
+    "sklearn.linear_model._base": "sklearn.linear_model.base",
+    "sklearn.linear_model._ridge": "sklearn.linear_model.ridge",
+    "sklearn.linear_model._logistic": "sklearn.linear_model.logistic",
+    "sklearn.impute._base": "sklearn.impute",
+}
+
+
 def rewrite(path, s, v, orig):
     """Edit state s of one object (class path) into release v's form; returns
     the class path v used."""
     name = path.rpartition(".")[2]
     ver = vkey(v)
     common(s, v)
+    if ver < (0, 22):
+        # Before 0.22 the classes lived in public modules (0.22 made them private
+        # and kept deprecated aliases until 0.24).
+        mod, _, _ = path.rpartition(".")
+        mod = OLD_MODULES.get(mod, mod)
+        if name == "PolynomialFeatures":
+            mod = "sklearn.preprocessing.data"
+        path = mod + "." + name
     if name == "LogisticRegression":
         if (1, 5) <= ver < (1, 8):
             s["multi_class"] = "deprecated"
@@ -353,7 +373,8 @@ def rewrite(path, s, v, orig):
             drop(s, "_min_degree", "_max_degree", "_n_out_full", "order")
             if hasattr(orig, "n_features_in_"):
                 s["n_input_features_"] = orig.n_features_in_
-            path = "sklearn.preprocessing._data.PolynomialFeatures"
+            if ver >= (0, 22):
+                path = "sklearn.preprocessing._data.PolynomialFeatures"
     elif name == "KBinsDiscretizer":
         if ver < (0, 24):
             drop(s, "dtype")
@@ -511,7 +532,7 @@ def main():
 
     # LogisticRegression: multi_class over the releases.
     lr = LogisticRegression(max_iter=5000).fit(Xi_fit, yi_fit)
-    add("logreg_multinomial_iris", lr, Xi_in, "iris", ALL, numpy2=["1.8.0"], protocol5=["1.8.0"],
+    add("logreg_multinomial_iris", lr, Xi_in, "iris", ["0.21.3"] + ALL, numpy2=["1.8.0"], protocol5=["1.8.0"],
         notes="multinomial (lbfgs, multi_class auto / 'deprecated' / absent)")
     lrb = LogisticRegression(max_iter=10000).fit(Xb_fit, yb_fit)
     add("logreg_binary_bc", lrb, Xb_in, "bc", ["0.23.2", "1.5.2", "1.8.0"], numpy2=["1.8.0"],
@@ -531,13 +552,15 @@ def main():
 
     # Linear regression, trees, forests, gradient boosting.
     add("linreg_diabetes", LinearRegression().fit(Xd_fit, yd_fit), Xd_in, "diabetes",
-        ["0.23.2", "1.8.0"], numpy2=["1.8.0"])
+        ["0.21.3", "0.23.2", "1.8.0"], numpy2=["1.8.0"])
     add("dtree_clf_iris", DecisionTreeClassifier(random_state=0).fit(Xi_fit, yi_fit), Xi_in, "iris",
-        ["0.23.2", "1.0.2", "1.4.2"], notes="n_features_ before 1.0, monotonic_cst from 1.4")
+        ["0.21.3", "0.23.2", "1.0.2", "1.4.2"],
+        notes="sklearn.tree.tree before 0.22, n_features_ before 1.0, monotonic_cst from 1.4")
     add("rf_clf_wine", RandomForestClassifier(n_estimators=15, random_state=0).fit(Xw_fit, yw_fit),
-        Xw_in, "wine", ["0.23.2", "1.1.3"], notes="base_estimator_ before 1.2")
+        Xw_in, "wine", ["0.21.3", "0.23.2", "1.1.3"],
+        notes="sklearn.ensemble.forest before 0.22, base_estimator_ before 1.2")
     add("gbc_binary_bc", GradientBoostingClassifier(n_estimators=30, random_state=0).fit(Xb_fit, yb_fit),
-        Xb_in, "bc", ["0.23.2", "1.0.2", "1.4.2", "1.8.0"],
+        Xb_in, "bc", ["0.21.3", "0.23.2", "1.0.2", "1.4.2", "1.8.0"],
         notes="loss_ = _gb_losses.BinomialDeviance before 1.1; _loss = sklearn._loss HalfBinomialLoss from 1.4")
     add("gbc_multiclass_wine", GradientBoostingClassifier(n_estimators=20, random_state=0).fit(Xw_fit, yw_fit),
         Xw_in, "wine", ["0.23.2", "1.4.2"],
@@ -584,7 +607,7 @@ def main():
               "(before 1.1); OneHotEncoder drop_idx_ and _drop_idx_after_grouping (1.3+)")
     poly = Pipeline([("scale", MinMaxScaler()), ("poly", PolynomialFeatures(2)), ("ridge", Ridge(alpha=0.1))])
     poly.fit(Xd_fit, yd_fit)
-    add("poly_ridge_diabetes", poly, Xd_in, "diabetes", ["0.23.2", "0.24.2", "1.0.2"],
+    add("poly_ridge_diabetes", poly, Xd_in, "diabetes", ["0.21.3", "0.23.2", "0.24.2", "1.0.2"],
         notes="PolynomialFeatures in sklearn.preprocessing._data with n_input_features_ before 1.0; "
               "MinMaxScaler without clip in 0.23")
     kb = Pipeline([("bins", KBinsDiscretizer(n_bins=4, encode="onehot-dense")),
