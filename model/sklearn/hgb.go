@@ -260,6 +260,8 @@ func buildHGB(obj *pickle.Object) (Estimator, error) {
 		return nil, fmt.Errorf("n_features_in_ is %d but _n_features is %d", nf, nf2)
 	case !okN && ok2:
 		nf, okN = nf2, true
+	case !okN:
+		nf, okN = intAttr(obj, "n_features_") // the earliest releases
 	}
 	if !okN || nf < 0 || nf > math.MaxInt32 {
 		return nil, fmt.Errorf("n_features_in_ is missing or invalid")

@@ -320,7 +320,7 @@ def rewrite(path, s, v, orig):
             s["_baseline_prediction"] = np.asarray(orig._baseline_prediction).reshape(-1, 1)
             drop(s, "interaction_cst", "class_weight")
         if ver < (0, 24):
-            drop(s, "is_categorical_", "categorical_features")
+            drop(s, "is_categorical_", "categorical_features", "_n_features")
             if hasattr(orig, "n_features_in_"):
                 s["n_features_"] = orig.n_features_in_
         if ver >= (1, 4) and "_preprocessor" not in s:
