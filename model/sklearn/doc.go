@@ -15,6 +15,19 @@
 // those libraries' formats, which register them with RegisterExternal and
 // RegisterInert (external.go); they import this package, never the reverse.
 //
+// # Releases
+//
+// Pickles of scikit-learn 0.23 through 1.8 (and the pre-0.22 public module paths
+// where the layout is the same) load as each release wrote them: every module
+// path a release pickled a class under is registered, and attributes that were
+// added, renamed or dropped are read in every form with the default the older
+// release behaved as. Where a release changed what predict computes, the
+// pickle's _sklearn_version decides (sklearnVersion, attrs.go): for example
+// LogisticRegression's newton-cholesky models predict one-vs-rest up to 1.5 and
+// softmax from 1.6. testdata/longtail/compat/README.md tables what was checked;
+// its fixtures are real models re-pickled in each release's form, numpy 2's
+// numpy._core globals included.
+//
 // Estimators are immutable after load and safe for concurrent use. Inputs arrive as
 // Arrow arrays and are viewed as float64 columns (Dense); linear models work column
 // by column on those buffers.
@@ -25,7 +38,7 @@
 // (table.go) with pandas' semantics — numeric, boolean (0 and 1) and text columns,
 // nulls as NaN — and runs its steps on it: ColumnTransformer and FeatureUnion
 // (compose.go, pipeline.go), scalers, Normalizer, PolynomialFeatures,
-// KBinsDiscretizer and FunctionTransformer(func=None) (preprocessing.go),
+// KBinsDiscretizer and FunctionTransformer(func=None or check_array) (preprocessing.go),
 // SimpleImputer and MissingIndicator (impute.go), OneHotEncoder and OrdinalEncoder
 // (encoders.go), PCA, IncrementalPCA, TruncatedSVD and FastICA
 // (decomposition.go), the feature selectors (selection.go), then hands the final
