@@ -23,7 +23,7 @@ BUILDVCS := $(shell git rev-parse --is-inside-work-tree >/dev/null 2>&1 && echo 
 COMMIT  := $(shell git describe --always --dirty --abbrev=40 --match=none 2>/dev/null)
 
 build:
-	$(GO) build -trimpath -buildvcs=$(BUILDVCS) -ldflags "-X main.commit=$(COMMIT)" -o $(BIN) ./cmd/mlbatch
+	$(GO) build -trimpath -buildvcs=$(BUILDVCS) -ldflags "-s -w -X main.commit=$(COMMIT)" -o $(BIN) ./cmd/mlbatch
 
 # The whole suite: vet, then every test (fuzz seeds included). The object-store
 # tests need versitygw, which `tools` installs first (a few minutes on a cold Go
