@@ -38,34 +38,13 @@ func loadBoosterFixtures(t *testing.T) boosterFixtures {
 func TestScoreLongtailBoosters(t *testing.T) {
 	dir := t.TempDir()
 	for i, c := range loadBoosterFixtures(t).Cases {
-		proba := false
-		for _, o := range c.Outputs {
-			proba = proba || o.Method == "predict_proba"
-		}
 		inputs := []string{"csv"}
 		if i%3 == 0 {
 			inputs = append(inputs, "parquet")
 		}
 		for _, in := range inputs {
 			t.Run(strings.TrimPrefix(c.Name, "longtail/boosters/")+"/"+in, func(t *testing.T) {
-				input := filepath.Join(testdata, c.Input)
-				if in == "parquet" {
-					input = csvToParquet(t, input, dir)
-				}
-				out := filepath.Join(t.TempDir(), "preds.csv")
-				args := []string{"score", "--model", filepath.Join(testdata, c.ModelDir), "--in", input,
-					"--out", out, "--batch-size", "64", "--workers", "2"}
-				if proba {
-					args = append(args, "--proba")
-				}
-				code, stderr := cli(t, args...)
-				if code != 0 {
-					t.Fatalf("exit %d: %s", code, stderr)
-				}
-				got := readTable(t, out)
-				for _, o := range c.Outputs {
-					compareColumns(t, got, readTable(t, filepath.Join(testdata, o.Golden)), o.Columns, o.Tol)
-				}
+				scoreFixture(t, c, in == "parquet", dir)
 			})
 		}
 	}

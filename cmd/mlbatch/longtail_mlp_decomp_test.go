@@ -30,10 +30,6 @@ func TestScoreMLPDecomp(t *testing.T) {
 	dir := t.TempDir()
 	var seen []string
 	for _, c := range mlpDecompFixtures(t).Cases {
-		proba := false
-		for _, o := range c.Outputs {
-			proba = proba || o.Method == "predict_proba"
-		}
 		formats := []string{"csv"}
 		if !slices.Contains(seen, c.ModelDir) {
 			seen = append(seen, c.ModelDir)
@@ -41,24 +37,7 @@ func TestScoreMLPDecomp(t *testing.T) {
 		}
 		for _, in := range formats {
 			t.Run(c.Name+"/"+in, func(t *testing.T) {
-				input := filepath.Join(testdata, c.Input)
-				if in == "parquet" {
-					input = csvToParquet(t, input, dir)
-				}
-				out := filepath.Join(t.TempDir(), "preds.csv")
-				args := []string{"score", "--model", filepath.Join(testdata, c.ModelDir), "--in", input,
-					"--out", out, "--batch-size", "64", "--workers", "2"}
-				if proba {
-					args = append(args, "--proba")
-				}
-				code, stderr := cli(t, args...)
-				if code != 0 {
-					t.Fatalf("exit %d: %s", code, stderr)
-				}
-				got := readTable(t, out)
-				for _, o := range c.Outputs {
-					compareColumns(t, got, readTable(t, filepath.Join(testdata, o.Golden)), o.Columns, o.Tol)
-				}
+				scoreFixture(t, c, in == "parquet", dir)
 			})
 		}
 	}

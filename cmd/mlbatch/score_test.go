@@ -489,3 +489,32 @@ func csvToParquet(t *testing.T, path, dir string) string {
 	}
 	return out
 }
+
+// scoreFixture scores fixture c through the command line in batches of 64 rows
+// with 2 workers (and --proba when a golden holds predict_proba), from a
+// Parquet copy of its input (made in dir) when parquet is set, and compares
+// every output column with the library's golden file.
+func scoreFixture(t *testing.T, c fixtureCase, parquet bool, dir string) {
+	t.Helper()
+	input := filepath.Join(testdata, c.Input)
+	if parquet {
+		input = csvToParquet(t, input, dir)
+	}
+	out := filepath.Join(t.TempDir(), "preds.csv")
+	args := []string{"score", "--model", filepath.Join(testdata, c.ModelDir), "--in", input,
+		"--out", out, "--batch-size", "64", "--workers", "2"}
+	for _, o := range c.Outputs {
+		if o.Method == "predict_proba" {
+			args = append(args, "--proba")
+			break
+		}
+	}
+	code, stderr := cli(t, args...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	got := readTable(t, out)
+	for _, o := range c.Outputs {
+		compareColumns(t, got, readTable(t, filepath.Join(testdata, o.Golden)), o.Columns, o.Tol)
+	}
+}
