@@ -204,6 +204,9 @@ type hgbEnsemble struct {
 	// shape[t] is tree t's depth, negated when the tree has a categorical
 	// split: a numeric tree takes the fixed-depth lockstep walk (walkBlock).
 	shape []int32
+	// flat[t] is numeric tree t in the compact breadth-first layout walkBlock
+	// uses; nil for a categorical tree or one with more than 65536 features.
+	flat  []*hgbFlatTree
 	nodes []hgbNode
 	bits  []uint32 // 8-word bitsets: known categories per feature, then split bitsets
 	link  hgbLink
@@ -319,6 +322,7 @@ func buildHGB(obj *pickle.Object) (Estimator, error) {
 	// pickle that references one large array from many predictors costs no more
 	// memory than the pickle itself.
 	seen := map[hgbTreeKey]int32{}
+	flats := map[int32]*hgbFlatTree{}
 	bitsets := map[*pickle.NDArray]int{}
 	for it, v := range iters {
 		var ks []any
@@ -357,6 +361,7 @@ func buildHGB(obj *pickle.Object) (Estimator, error) {
 			}
 			e.roots = append(e.roots, root)
 			e.shape = append(e.shape, e.treeShape(root))
+			e.flat = append(e.flat, e.flatTree(root, e.shape[len(e.shape)-1], flats))
 		}
 	}
 
@@ -756,6 +761,66 @@ func (e *hgbEnsemble) walkBlock(root, depth int32, buf []float64, F, n int, acc 
 	}
 }
 
+// hgbFlatNode is a numeric node in 16 bytes, children adjacent: the walk's
+// working set is half of hgbNode's, and the child is kids + (go right).
+type hgbFlatNode struct {
+	v     float64 // the threshold; +Inf for a leaf
+	kids  int32   // left child (right is kids+1); a leaf's own index
+	feat  uint16
+	missR uint8 // NaN goes right; 0 for a leaf, which so stays put
+}
+
+// hgbFlatTree is a numeric tree laid out breadth first.
+type hgbFlatTree struct {
+	nodes []hgbFlatNode
+	val   []float64 // the leaf values, by index in nodes
+	depth int32
+}
+
+// flatTree lays out the numeric tree at root breadth first, sharing the
+// layout of a tree seen before (iterations can repeat a predictor).
+func (e *hgbEnsemble) flatTree(root, depth int32, seen map[int32]*hgbFlatTree) *hgbFlatTree {
+	if depth < 0 || e.nFeat > 1<<16 {
+		return nil
+	}
+	if f, ok := seen[root]; ok {
+		return f
+	}
+	f := &hgbFlatTree{depth: depth, nodes: make([]hgbFlatNode, 1), val: make([]float64, 1)}
+	queue := []int32{root}
+	for q := 0; q < len(queue); q++ {
+		nd := &e.nodes[queue[q]]
+		if nd.leaf != 0 {
+			f.nodes[q] = hgbFlatNode{v: math.Inf(1), kids: int32(q)}
+			f.val[q] = nd.v
+			continue
+		}
+		kids := int32(len(f.nodes))
+		f.nodes = append(f.nodes, hgbFlatNode{}, hgbFlatNode{})
+		f.val = append(f.val, 0, 0)
+		f.nodes[q] = hgbFlatNode{v: nd.v, kids: kids, feat: uint16(nd.feat), missR: nd.missR}
+		queue = append(queue, nd.kids[0], nd.kids[1])
+	}
+	seen[root] = f
+	return f
+}
+
+// walk is walkBlock over the compact layout.
+func (f *hgbFlatTree) walk(buf []float64, F, n int, acc []float64, K, k int) {
+	nodes := f.nodes
+	var idx [hgbBlockRows]int32
+	for range f.depth {
+		for r := range n {
+			nd := &nodes[idx[r]]
+			x := buf[r*F+int(nd.feat)]
+			idx[r] = nd.kids + int32(hgbB2i(x > nd.v)|hgbB2i(x != x)&int(nd.missR))
+		}
+	}
+	for r := range n {
+		acc[r*K+k] += f.val[idx[r]]
+	}
+}
+
 // hgbB2i is 1 for true; the compiler makes it a SETcc, not a jump.
 func hgbB2i(b bool) int {
 	i := 0
@@ -800,6 +865,10 @@ func (e *hgbEnsemble) raw(X *Dense) ([]float64, error) {
 		}
 		acc := out[start*K : (start+n)*K]
 		for t, root := range e.roots {
+			if f := e.flat[t]; f != nil {
+				f.walk(buf, stride, n, acc, K, t%K)
+				continue
+			}
 			if d := e.shape[t]; d >= 0 {
 				e.walkBlock(root, d, buf, stride, n, acc, K, t%K)
 				continue
