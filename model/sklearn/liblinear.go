@@ -2,7 +2,6 @@ package sklearn
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -34,31 +33,11 @@ type linearSVC struct {
 
 func buildLinearSVC(obj *pickle.Object) (Estimator, error) {
 	e := &linearSVC{meta: meta{class: obj.Class()}}
-	coef, err := obj.Array("coef_")
-	if err != nil {
-		return nil, fmt.Errorf("not fitted: %w", err)
-	}
-	vals, err := coef.Float64s()
-	if err != nil {
-		return nil, fmt.Errorf("coef_: %w", err)
-	}
-	if len(coef.Shape) != 2 || coef.Shape[0] < 1 || coef.Shape[1] < 1 {
-		return nil, fmt.Errorf("coef_ has shape %v; want (n_classes or 1, n_features)", coef.Shape)
-	}
-	rowsN, f := coef.Shape[0], coef.Shape[1]
-	for k := range rowsN {
-		e.coef = append(e.coef, vals[k*f:(k+1)*f])
-	}
-	// intercept_ is an array, or the float 0.0 with fit_intercept=False.
-	if e.intercept, err = floatsAttr(obj, "intercept_"); err != nil {
+	var err error
+	if e.coef, e.intercept, err = readCoefRows(obj); err != nil {
 		return nil, err
 	}
-	if len(e.intercept) == 1 && rowsN > 1 {
-		e.intercept = slices.Repeat(e.intercept, rowsN)
-	}
-	if len(e.intercept) != rowsN {
-		return nil, fmt.Errorf("intercept_ has %d values for %d rows of coef_", len(e.intercept), rowsN)
-	}
+	rowsN := len(e.coef)
 	cv, ok := obj.Attr("classes_")
 	if !ok {
 		return nil, fmt.Errorf("not fitted: no classes_")
@@ -70,7 +49,7 @@ func buildLinearSVC(obj *pickle.Object) (Estimator, error) {
 	if !(K == 2 && rowsN == 1) && !(K > 2 && rowsN == K) {
 		return nil, fmt.Errorf("coef_ has %d rows for %d classes", rowsN, K)
 	}
-	if err := e.meta.read(obj, f); err != nil {
+	if err := e.meta.read(obj, len(e.coef[0])); err != nil {
 		return nil, err
 	}
 	return e, nil

@@ -3,6 +3,7 @@ package sklearn
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -27,34 +28,11 @@ func init() {
 
 func buildLogistic(obj *pickle.Object) (Estimator, error) {
 	e := &logistic{meta: meta{class: obj.Class()}}
-	coef, err := obj.Array("coef_")
-	if err != nil {
-		return nil, fmt.Errorf("not fitted: %w", err)
-	}
-	vals, err := coef.Float64s()
-	if err != nil {
-		return nil, fmt.Errorf("coef_: %w", err)
-	}
-	if len(coef.Shape) != 2 || coef.Shape[0] < 1 || coef.Shape[1] < 1 {
-		return nil, fmt.Errorf("coef_ has shape %v; want (n_classes or 1, n_features)", coef.Shape)
-	}
-	rowsN, f := coef.Shape[0], coef.Shape[1]
-	for k := range rowsN {
-		e.coef = append(e.coef, vals[k*f:(k+1)*f])
-	}
-	if e.intercept, err = floatsAttr(obj, "intercept_"); err != nil {
+	var err error
+	if e.coef, e.intercept, err = readCoefRows(obj); err != nil {
 		return nil, err
 	}
-	if len(e.intercept) == 1 && rowsN > 1 {
-		v := e.intercept[0]
-		e.intercept = make([]float64, rowsN)
-		for k := range e.intercept {
-			e.intercept[k] = v
-		}
-	}
-	if len(e.intercept) != rowsN {
-		return nil, fmt.Errorf("intercept_ has %d values for %d rows of coef_", len(e.intercept), rowsN)
-	}
+	rowsN := len(e.coef)
 	cv, ok := obj.Attr("classes_")
 	if !ok {
 		return nil, fmt.Errorf("not fitted: no classes_")
@@ -94,7 +72,7 @@ func buildLogistic(obj *pickle.Object) (Estimator, error) {
 	default:
 		return nil, fmt.Errorf("multi_class %q is not supported", mc)
 	}
-	if err := e.meta.read(obj, f); err != nil {
+	if err := e.meta.read(obj, len(e.coef[0])); err != nil {
 		return nil, err
 	}
 	return e, nil
@@ -230,4 +208,35 @@ func softmax(row []float64) {
 	for k := range row {
 		row[k] /= s
 	}
+}
+
+// readCoefRows reads a linear classifier's coef_ (n_classes or 1, n_features)
+// as rows and intercept_ broadcast to one value per row (it is the float 0.0
+// with fit_intercept=False).
+func readCoefRows(obj *pickle.Object) (coef [][]float64, intercept []float64, err error) {
+	arr, err := obj.Array("coef_")
+	if err != nil {
+		return nil, nil, fmt.Errorf("not fitted: %w", err)
+	}
+	vals, err := arr.Float64s()
+	if err != nil {
+		return nil, nil, fmt.Errorf("coef_: %w", err)
+	}
+	if len(arr.Shape) != 2 || arr.Shape[0] < 1 || arr.Shape[1] < 1 {
+		return nil, nil, fmt.Errorf("coef_ has shape %v; want (n_classes or 1, n_features)", arr.Shape)
+	}
+	rowsN, f := arr.Shape[0], arr.Shape[1]
+	for k := range rowsN {
+		coef = append(coef, vals[k*f:(k+1)*f])
+	}
+	if intercept, err = floatsAttr(obj, "intercept_"); err != nil {
+		return nil, nil, err
+	}
+	if len(intercept) == 1 && rowsN > 1 {
+		intercept = slices.Repeat(intercept, rowsN)
+	}
+	if len(intercept) != rowsN {
+		return nil, nil, fmt.Errorf("intercept_ has %d values for %d rows of coef_", len(intercept), rowsN)
+	}
+	return coef, intercept, nil
 }
