@@ -14,7 +14,7 @@ import (
 // cliOut runs mlbatch and returns the exit code, stdout and stderr.
 func cliOut(t testing.TB, args ...string) (int, string, string) {
 	t.Helper()
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(testPool())
 	var stdout, stderr bytes.Buffer
 	code := runEnv(context.Background(), args, env{stdout: &stdout, stderr: &stderr, mem: mem})
 	mem.AssertSize(t, 0)

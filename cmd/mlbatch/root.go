@@ -10,6 +10,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/spf13/cobra"
 
+	"github.com/mlbatch/mlbatch/internal/bufpool"
 	"github.com/mlbatch/mlbatch/internal/mlerr"
 	_ "github.com/mlbatch/mlbatch/model/lightgbm" // registers the lightgbm flavor
 	_ "github.com/mlbatch/mlbatch/model/sklearn"  // registers the sklearn flavor
@@ -34,18 +35,24 @@ type env struct {
 	mem            memory.Allocator
 	// logs holds --log-format and --log-level and the logger built from them.
 	logs *logState
+	// prof holds the hidden profiling flags.
+	prof *profiles
 }
 
 // run executes the command line and returns the process exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return runEnv(ctx, args, env{stdout: stdout, stderr: stderr, mem: memory.DefaultAllocator})
+	return runEnv(ctx, args, env{stdout: stdout, stderr: stderr, mem: bufpool.New()})
 }
 
 func runEnv(ctx context.Context, args []string, e env) int {
 	stderr := e.stderr
+	if e.prof == nil {
+		e.prof = &profiles{}
+	}
 	root := newRootCmd(e)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
+	e.prof.stop(stderr)
 	if err == nil {
 		return 0
 	}
@@ -79,6 +86,10 @@ given on the command line wins.`,
 		e.logs = &logState{w: e.stderr}
 	}
 	e.logs.addFlags(root.PersistentFlags())
+	if e.prof == nil {
+		e.prof = &profiles{}
+	}
+	e.prof.addFlags(root.PersistentFlags())
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		if err := applyEnv(cmd, os.Getenv); err != nil {
 			return err
@@ -87,7 +98,10 @@ given on the command line wins.`,
 		if f := cmd.Flags().Lookup("verbose"); f != nil {
 			verbose = f.Value.String() == "true"
 		}
-		return e.logs.setup(verbose)
+		if err := e.logs.setup(verbose); err != nil {
+			return err
+		}
+		return e.prof.start()
 	}
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)

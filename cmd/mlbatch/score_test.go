@@ -19,6 +19,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/mlbatch/mlbatch/internal/bufpool"
 	"github.com/mlbatch/mlbatch/internal/mlerr"
 	"github.com/mlbatch/mlbatch/readers"
 	"github.com/mlbatch/mlbatch/writers"
@@ -77,11 +78,19 @@ func loadFixtures(t testing.TB) fixtures {
 	return f
 }
 
+// testPool is the allocator the binary uses (run), with freed buffers poisoned:
+// a batch read after it was released then shows up as wrong predictions.
+func testPool() memory.Allocator {
+	p := bufpool.New()
+	p.Poison = true
+	return p
+}
+
 // cli runs mlbatch with a checked allocator and returns the exit code and stderr.
 // It fails the test if any Arrow memory is left allocated afterwards.
 func cli(t testing.TB, args ...string) (int, string) {
 	t.Helper()
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(testPool())
 	var stdout, stderr bytes.Buffer
 	code := runEnv(context.Background(), args, env{stdout: &stdout, stderr: &stderr, mem: mem})
 	mem.AssertSize(t, 0)

@@ -57,7 +57,7 @@ func listenAddr(logs string) string {
 // exit code and the logs.
 func serveInProcess(t *testing.T, args ...string) (url string, stop func() (int, string)) {
 	t.Helper()
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(testPool())
 	var stdout bytes.Buffer
 	stderr := &syncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -1,0 +1,127 @@
+package bufpool
+
+import (
+	"sync"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+func TestReuse(t *testing.T) {
+	a := New()
+	b := a.Allocate(100_000)
+	if len(b) != 100_000 || cap(b) != 1<<17 {
+		t.Fatalf("len %d cap %d, want 100000 and 131072", len(b), cap(b))
+	}
+	for i := range b {
+		b[i] = 7
+	}
+	a.Free(b)
+	c := a.Allocate(70_000) // same size class
+	if &c[0] != &b[0] {
+		t.Fatal("a freed buffer of the same class was not reused")
+	}
+	for i, x := range c[:cap(c)] {
+		if x != 0 {
+			t.Fatalf("reused buffer not zeroed at %d", i)
+		}
+	}
+	d := a.Allocate(70_000)
+	if &d[0] == &c[0] {
+		t.Fatal("one buffer handed out twice")
+	}
+}
+
+func TestSmallAndForeignBuffersAreNotKept(t *testing.T) {
+	a := New()
+	small := a.Allocate(1000)
+	a.Free(small)
+	a.Free(make([]byte, 100_000)) // not a power-of-two capacity: not ours
+	if a.idle != 0 {
+		t.Fatalf("idle %d after freeing a small and a foreign buffer", a.idle)
+	}
+}
+
+func TestIdleBound(t *testing.T) {
+	a := New()
+	var bufs [][]byte
+	for range MaxIdle/(1<<20) + 10 {
+		bufs = append(bufs, a.Allocate(1<<20))
+	}
+	for _, b := range bufs {
+		a.Free(b)
+	}
+	if a.idle > MaxIdle {
+		t.Fatalf("idle %d > MaxIdle %d", a.idle, MaxIdle)
+	}
+	if a.idle != MaxIdle {
+		t.Fatalf("idle %d, want the pool filled to MaxIdle %d", a.idle, MaxIdle)
+	}
+}
+
+func TestReallocate(t *testing.T) {
+	a := New()
+	b := a.Allocate(MinSize)
+	for i := range b {
+		b[i] = byte(i)
+	}
+	g := a.Reallocate(3*MinSize, b)
+	for i := range MinSize {
+		if g[i] != byte(i) {
+			t.Fatalf("byte %d lost when growing", i)
+		}
+	}
+	s := a.Reallocate(MinSize+1, g) // shrinking within the capacity keeps the buffer
+	if &s[0] != &g[0] || len(s) != MinSize+1 {
+		t.Fatal("shrinking moved the buffer")
+	}
+}
+
+func TestPoison(t *testing.T) {
+	a := New()
+	a.Poison = true
+	b := a.Allocate(MinSize)
+	a.Free(b)
+	if b[:1][0] != 0xFF {
+		t.Fatal("freed buffer not poisoned")
+	}
+}
+
+// TestArrowBuilders runs Arrow's builders on the pool, concurrently and with
+// Arrow's leak checker, and checks the values survive reuse.
+func TestArrowBuilders(t *testing.T) {
+	pool := New()
+	pool.Poison = true
+	mem := memory.NewCheckedAllocator(pool)
+	defer mem.AssertSize(t, 0)
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for round := range 20 {
+				b := array.NewFloat64Builder(mem)
+				n := 20_000 + round*100
+				for i := range n {
+					if i%7 == 0 {
+						b.AppendNull()
+					} else {
+						b.Append(float64(g*1_000_000 + i))
+					}
+				}
+				arr := b.NewFloat64Array()
+				b.Release()
+				for i := range n {
+					if i%7 == 0 {
+						if !arr.IsNull(i) {
+							t.Errorf("row %d not null", i)
+						}
+					} else if arr.IsNull(i) || arr.Value(i) != float64(g*1_000_000+i) {
+						t.Errorf("row %d = %v", i, arr.Value(i))
+					}
+				}
+				arr.Release()
+			}
+		})
+	}
+	wg.Wait()
+}
