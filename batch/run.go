@@ -13,6 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/mlbatch/mlbatch/internal/csvtext"
 	"github.com/mlbatch/mlbatch/internal/mlerr"
 	"github.com/mlbatch/mlbatch/model"
 )
@@ -318,6 +319,13 @@ func predict(ctx context.Context, j job, source string, m model.Model, b *Bindin
 		}
 		return j.offset + int64(i) + 1
 	}
+	// The input's text (CSV to CSV), kept on the output batch. It is retained
+	// here since rec may be replaced below.
+	text, textCols, hasText := csvtext.Of(rec)
+	if hasText {
+		text.Text.Retain()
+		defer func() { text.Text.Release() }()
+	}
 	var rejects []Reject
 	for {
 		n := int(rec.NumRows())
@@ -358,6 +366,11 @@ func predict(ctx context.Context, j job, source string, m model.Model, b *Bindin
 			}
 			rec.Release()
 			rec = next
+			if hasText {
+				without := text.Without(i, mem)
+				text.Text.Release()
+				text = without
+			}
 			if rows == nil {
 				rows = make([]int64, n)
 				for k := range rows {
@@ -373,8 +386,25 @@ func predict(ctx context.Context, j job, source string, m model.Model, b *Bindin
 		for _, a := range outs {
 			a.Release()
 		}
+		if err == nil && hasText && keepsPrefix(b.KeepIdx, textCols) {
+			out = csvtext.Attach(out, text, textCols)
+		}
 		return out, rejects, err
 	}
+}
+
+// keepsPrefix reports whether the kept columns are exactly the batch's first n
+// columns in order, so the output's first n columns are the input's text.
+func keepsPrefix(keep []int, n int) bool {
+	if len(keep) != n {
+		return false
+	}
+	for i, idx := range keep {
+		if idx != i {
+			return false
+		}
+	}
+	return true
 }
 
 // assemble builds the output batch: the kept input columns, then the outputs.

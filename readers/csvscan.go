@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
 // The CSV scanner splits input bytes into records and fields, unescaping quoted
@@ -53,6 +55,16 @@ type csvScanner struct {
 
 	data []byte
 	ends []uint32
+
+	// With keepText, the text of every record (without its line ending) is also
+	// appended to text (textLen bytes used, allocated from mem), and textEnds[k]
+	// is where record k of the batch ends.
+	reserved bool // reserve has sized the buffers
+	keepText bool
+	mem      memory.Allocator
+	text     *memory.Buffer
+	textLen  int
+	textEnds []uint32
 }
 
 func newCSVScanner(r io.Reader, comma byte, bufSize int) *csvScanner {
@@ -120,6 +132,67 @@ func (s *csvScanner) empty() (bool, error) {
 func (s *csvScanner) reset() {
 	s.data = s.data[:0]
 	s.ends = s.ends[:0]
+	s.textLen = 0
+	s.textEnds = s.textEnds[:0]
+}
+
+// addText records the text of the record just parsed.
+func (s *csvScanner) addText(line []byte) {
+	need := s.textLen + len(line)
+	if s.text == nil {
+		s.text = memory.NewResizableBuffer(s.mem)
+	}
+	if need > s.text.Cap() {
+		s.text.Reserve(max(need, 2*s.text.Cap(), 64<<10))
+	}
+	copy(s.text.Buf()[s.textLen:], line)
+	s.textLen = need
+	s.textEnds = append(s.textEnds, uint32(need))
+}
+
+// release gives the text buffer back to its allocator.
+func (s *csvScanner) release() {
+	if s.text != nil {
+		s.text.Release()
+		s.text = nil
+	}
+}
+
+// truncateText forgets the records after the first k of the batch.
+func (s *csvScanner) truncateText(k int) {
+	s.textEnds = s.textEnds[:k]
+	s.textLen = 0
+	if k > 0 {
+		s.textLen = int(s.textEnds[k-1])
+	}
+}
+
+// reserve sizes data, ends (and text) for a batch of rows records of nc fields,
+// estimating the bytes of a record from the input buffered so far. Growing them
+// by appending would touch several times as much fresh memory, and fresh pages
+// are what the first batch costs most.
+func (s *csvScanner) reserve(rows, nc int) {
+	b := s.buf[s.pos:s.end]
+	lines := bytes.Count(b, []byte{'\n'})
+	if lines == 0 || s.reserved {
+		return
+	}
+	s.reserved = true
+	if s.eof {
+		rows = min(rows, lines+1) // the whole input is buffered
+	}
+	per := len(b)/lines + 1
+	size := min(rows*per+rows/8*per, maxBatchBytes)
+	s.data = make([]byte, 0, size)
+	s.ends = make([]uint32, 0, rows*nc)
+	if s.keepText {
+		if s.text != nil {
+			s.text.Release()
+		}
+		s.text = memory.NewResizableBuffer(s.mem)
+		s.text.Reserve(size)
+		s.textEnds = make([]uint32, 0, rows)
+	}
 }
 
 // record appends the fields of the next record to data/ends and returns how many
@@ -154,6 +227,9 @@ func (s *csvScanner) record() (int, error) {
 		}
 		// Fast path: no quotes, so the line is the record and every delimiter
 		// separates two fields. Copy it once and note where the delimiters are.
+		if s.keepText {
+			s.addText(line)
+		}
 		base := len(s.data)
 		s.data = append(s.data, line...)
 		s.data = append(s.data, s.comma)
@@ -281,6 +357,16 @@ func (s *csvScanner) parseQuoted() (int, error) {
 			i++ // the newline
 		}
 		break
+	}
+	if s.keepText {
+		t := b[:i:i]
+		if k := len(t); k > 0 && t[k-1] == '\n' {
+			t = t[:k-1]
+		}
+		if k := len(t); k > 0 && t[k-1] == '\r' {
+			t = t[:k-1]
+		}
+		s.addText(t)
 	}
 	s.pos += i
 	s.recLine = startLine

@@ -80,6 +80,11 @@ type Options struct {
 	// stops the reader with that error. Broken quoting still stops the reader:
 	// after it, where the next row starts is unknowable.
 	OnBadRow func(err *mlerr.RowError, fields []string) error
+	// RowText makes the CSV reader attach the text of each batch's rows to it
+	// (package csvtext), for a CSV writer that copies the input columns as they
+	// were read. It costs one more copy of the input and keeps each batch's text
+	// alive with the batch.
+	RowText bool
 }
 
 // RowNumberer is implemented by readers that can leave rows out of a batch

@@ -8,6 +8,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/mlbatch/mlbatch/internal/csvtext"
 )
 
 // CSV output follows pandas.DataFrame.to_csv(index=False), so a file written here
@@ -23,6 +25,9 @@ import (
 //     cell that is the only field of its row is written "" so the row is not a
 //     blank line;
 //   - other types use Arrow's text form of the value (ValueStr).
+//
+// A batch that carries the text of the CSV rows its leading columns were read from
+// (package csvtext) has that text copied instead: see the package's doc.
 //
 // The encoder formats into one reused byte buffer and writes it in large chunks: no
 // allocation per cell.
@@ -136,12 +141,25 @@ func (e *csvEncoder) write(rec arrow.RecordBatch) error {
 	if !e.header {
 		e.writeHeader()
 	}
+	// A batch that carries the text of its leading columns, in this file's
+	// delimiter, has that text copied instead of its values formatted (package
+	// csvtext): the text of a row ends before a delimiter or the line's end in
+	// either dialect, so the line stays well formed.
+	text, textCols, hasText := csvtext.Of(rec)
+	if !hasText || text.Delim != e.comma || textCols == 0 {
+		text, textCols = nil, 0
+	}
 	e.bind(rec)
 	defer func() { e.cols = e.cols[:0] }()
 	single := len(e.cols) == 1
 	n := int(rec.NumRows())
 	for i := 0; i < n; i++ {
-		for j := range e.cols {
+		first := 0
+		if text != nil {
+			e.buf = append(e.buf, text.Text.Value(i)...)
+			first = textCols
+		}
+		for j := first; j < len(e.cols); j++ {
 			if j > 0 {
 				e.buf = append(e.buf, e.comma)
 			}

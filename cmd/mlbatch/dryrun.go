@@ -139,11 +139,7 @@ func planScore(ctx context.Context, o *scoreOptions) (*dryRunPlan, error) {
 		o.onBadRow = func(*mlerr.RowError, []string) error { p.SampleRejects++; return nil }
 		defer func() { o.onBadRow = nil }()
 	}
-	src, b, full, err := openInput(o, m, mem, func() {
-		if p.SampleRejects > 0 {
-			p.SampleRejects = 0 // the sample is read again with the model's types
-		}
-	})
+	src, b, full, err := openInput(o, m, mem)
 	if err != nil {
 		return p, err
 	}

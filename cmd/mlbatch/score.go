@@ -377,7 +377,7 @@ func runScore(ctx context.Context, o *scoreOptions) error {
 			return nil
 		}
 	}
-	src, b, full, err := openInput(o, m, mem, func() { pending = nil })
+	src, b, full, err := openInput(o, m, mem)
 	if err != nil {
 		return err
 	}
@@ -506,10 +506,9 @@ func classify(kind mlerr.Kind, err error) error {
 }
 
 // openInput opens the input, binds it to the model and projects it onto the columns
-// the model and --keep need. A CSV input is reopened so that the model's columns are
-// parsed straight to the types the model takes, so a bad cell is reported with its
-// row and column.
-func openInput(o *scoreOptions, m model.Model, mem memory.Allocator, reopened func()) (readers.Reader, *batch.Binding, *arrow.Schema, error) {
+// the model and --keep need. A CSV input's model columns are parsed straight to the
+// types the model takes, so a bad cell is reported with its row and column.
+func openInput(o *scoreOptions, m model.Model, mem memory.Allocator) (readers.Reader, *batch.Binding, *arrow.Schema, error) {
 	var keep []string
 	if o.KeepSet {
 		keep = []string{}
@@ -520,6 +519,8 @@ func openInput(o *scoreOptions, m model.Model, mem memory.Allocator, reopened fu
 		}
 	}
 	ropts := readers.Options{Format: o.InFormat, BatchSize: o.BatchSize, Mem: mem, OnBadRow: o.onBadRow}
+	// CSV to CSV keeping every input column: the writer copies the input text.
+	ropts.RowText = (o.OutFormat == "csv" || o.OutFormat == "tsv") && keep == nil
 	bind := func(sc *arrow.Schema) (*batch.Binding, error) { return batch.Bind(sc, m, keep, o.PredictionCol) }
 	var src readers.Reader
 	var err error
@@ -557,28 +558,17 @@ func openInput(o *scoreOptions, m model.Model, mem memory.Allocator, reopened fu
 		src.Close()
 		return nil, nil, nil, err
 	}
-	if rt, ok := src.(readers.Retyper); ok && (o.In == streamName || o.InFormat == "jsonl") {
-		// A stream cannot be read twice: retype the first batch in place.
+	if rt, ok := src.(readers.Retyper); ok {
+		// CSV and JSON Lines cells have no type of their own: the first batch is
+		// still text, so the model's types are applied to it in place, rather
+		// than by reading the input again (a stream cannot be read twice, and a
+		// file need not be).
 		if types := featureTypes(src.Schema(), m, b); len(types) > 0 {
 			if err := rt.SetTypes(types); err != nil {
 				src.Close()
 				return nil, nil, nil, err
 			}
 			if b, err = bind(src.Schema()); err != nil {
-				src.Close()
-				return nil, nil, nil, err
-			}
-		}
-	} else if o.InFormat == "csv" {
-		types := featureTypes(src.Schema(), m, b)
-		if len(types) > 0 {
-			src.Close()
-			reopened()
-			ropts.Types = types
-			if src, err = readers.Open(o.In, ropts); err != nil {
-				return nil, nil, nil, classify(mlerr.IO, err)
-			}
-			if b, err = batch.Bind(src.Schema(), m, keep, o.PredictionCol); err != nil {
 				src.Close()
 				return nil, nil, nil, err
 			}
