@@ -9,11 +9,11 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
+	"github.com/mlbatch/mlbatch/internal/bufpool"
 	"github.com/mlbatch/mlbatch/internal/mlerr"
 )
 
@@ -25,6 +25,9 @@ import (
 // size and the page size, not the file or row group size. Types are the file's own
 // (Options.Types is ignored: the model layer converts). Every failure of the decoder,
 // including a panic on hostile bytes, is an mlerr.IO error naming the file.
+
+// pagePool holds the Parquet readers' page and decompression buffers.
+var pagePool = bufpool.New()
 
 // parquetStreamBuffer is the read buffer per projected column chunk.
 const parquetStreamBuffer = 1 << 20
@@ -110,9 +113,11 @@ func (r *parquetReader) open() error {
 		if _, err := r.f.ReadAt(head[:], 0); err != nil || string(head[:]) != "PAR1" {
 			return r.corrupt(fmt.Errorf("it does not start with the Parquet magic PAR1 (got %q)", head[:]))
 		}
-		// Page and decompression buffers come from Go's allocator; Options.Mem
-		// allocates the batches handed to the caller.
-		props := parquet.NewReaderProperties(memory.NewGoAllocator())
+		// Page and decompression buffers come from a pool shared by every
+		// Parquet reader (arrow-go does not free all of them, so they are not
+		// charged to Options.Mem, which allocates the batches handed to the
+		// caller); reusing them spares the page faults of fresh memory.
+		props := parquet.NewReaderProperties(pagePool)
 		props.BufferedStreamEnabled = true
 		props.BufferSize = parquetStreamBuffer
 		pf, err := file.NewParquetReader(io.NewSectionReader(r.f, 0, size), file.WithReadProps(props))

@@ -11,14 +11,14 @@ import (
 func TestReuse(t *testing.T) {
 	a := New()
 	b := a.Allocate(100_000)
-	if len(b) != 100_000 || cap(b) != 1<<17 {
-		t.Fatalf("len %d cap %d, want 100000 and 131072", len(b), cap(b))
+	if len(b) != 100_000 || cap(b) != 112<<10 {
+		t.Fatalf("len %d cap %d, want 100000 and 114688 (1.75 x 64 KiB)", len(b), cap(b))
 	}
 	for i := range b {
 		b[i] = 7
 	}
 	a.Free(b)
-	c := a.Allocate(70_000) // same size class
+	c := a.Allocate(99_000) // same size class
 	if &c[0] != &b[0] {
 		t.Fatal("a freed buffer of the same class was not reused")
 	}
@@ -27,8 +27,7 @@ func TestReuse(t *testing.T) {
 			t.Fatalf("reused buffer not zeroed at %d", i)
 		}
 	}
-	d := a.Allocate(70_000)
-	if &d[0] == &c[0] {
+	if d := a.Allocate(99_000); &d[0] == &c[0] {
 		t.Fatal("one buffer handed out twice")
 	}
 }
@@ -37,9 +36,29 @@ func TestSmallAndForeignBuffersAreNotKept(t *testing.T) {
 	a := New()
 	small := a.Allocate(1000)
 	a.Free(small)
-	a.Free(make([]byte, 100_000)) // not a power-of-two capacity: not ours
-	if a.idle != 0 {
-		t.Fatalf("idle %d after freeing a small and a foreign buffer", a.idle)
+	foreign := make([]byte, 100_000) // not a class's capacity: not ours
+	a.Free(foreign)
+	if b := a.Allocate(100_000); &b[0] == &foreign[0] {
+		t.Fatal("a buffer the pool did not allocate was handed out")
+	}
+}
+
+// TestClasses: every size gets a class no more than 25% larger, and a class's
+// capacity maps back to the same class.
+func TestClasses(t *testing.T) {
+	prev := -1
+	for size := MinSize; size < 1<<30; size += size/7 + 1 {
+		k, c := class(size)
+		if c < size || float64(c) > 1.25*float64(size)+1 {
+			t.Fatalf("size %d: class capacity %d", size, c)
+		}
+		if k2, c2 := class(c); k2 != k || c2 != c {
+			t.Fatalf("capacity %d of class %d maps to class %d (%d)", c, k, k2, c2)
+		}
+		if k < prev || k >= numClasses {
+			t.Fatalf("size %d: class %d after %d", size, k, prev)
+		}
+		prev = k
 	}
 }
 
@@ -52,11 +71,8 @@ func TestIdleBound(t *testing.T) {
 	for _, b := range bufs {
 		a.Free(b)
 	}
-	if a.idle > MaxIdle {
-		t.Fatalf("idle %d > MaxIdle %d", a.idle, MaxIdle)
-	}
 	if a.idle != MaxIdle {
-		t.Fatalf("idle %d, want the pool filled to MaxIdle %d", a.idle, MaxIdle)
+		t.Fatalf("idle %d, want the pool filled to MaxIdle %d and no more", a.idle, MaxIdle)
 	}
 }
 
