@@ -26,8 +26,10 @@ import (
 // (Options.Types is ignored: the model layer converts). Every failure of the decoder,
 // including a panic on hostile bytes, is an mlerr.IO error naming the file.
 
-// pagePool holds the Parquet readers' page and decompression buffers.
-var pagePool = bufpool.New()
+// pagePool holds the Parquet readers' page and decompression buffers: a
+// reader keeps about two per column in use, a few MiB, so the pool keeps
+// less idle than the batches' pool.
+var pagePool = bufpool.NewIdle(16 << 20)
 
 // parquetStreamBuffer is the read buffer per projected column chunk.
 const parquetStreamBuffer = 1 << 20

@@ -14,12 +14,14 @@
 // Buffers below MinSize go to Go's allocator and are left to the collector.
 // Larger ones are rounded up to a size class (at most 25% larger: a Parquet
 // page of 1 MiB plus its header would take 2 MiB with powers of two) and kept,
-// per class, up to MaxIdle bytes in all; beyond it a freed buffer is left to
-// the collector.
+// per class, up to a bound on the bytes in all (MaxIdle by default); beyond it the buffers freed longest
+// ago are left to the collector.
 package bufpool
 
 import (
+	"cmp"
 	"math/bits"
+	"slices"
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -28,11 +30,14 @@ import (
 const (
 	// MinSize is the smallest buffer the pool keeps.
 	MinSize = 64 << 10
-	// MaxIdle bounds the bytes of freed buffers kept for reuse. Measured on a
-	// 1M-row CSV run: 64 MiB dropped buffers the next batches needed and cost
-	// 40% more page faults, and a sync.Pool per class (emptied by every other
-	// collection) 20% more, than this.
-	MaxIdle = 256 << 20
+	// MaxIdle is New's bound on the bytes of freed buffers kept for reuse; past
+	// it the buffers freed longest ago are dropped: a few batches' worth. Idle buffers are live heap to the
+	// collector: without the eviction, buffers of sizes asked for once (a
+	// growing buffer's steps, compressed pages of odd sizes) piled up to the
+	// cap, and a 10M-row run's heap grew by them. A sync.Pool per class
+	// (emptied by every other collection) cost a 1M-row CSV run 20% more page
+	// faults than keeping the buffers.
+	MaxIdle = 32 << 20
 	// Four size classes per power of two up to 2^63 bytes.
 	numClasses = 4 * 64
 )
@@ -46,13 +51,36 @@ type Allocator struct {
 	// numbers instead of the right ones by luck.
 	Poison bool
 
-	mu   sync.Mutex
-	free [numClasses][][]byte
-	idle int
+	maxIdle int
+
+	mu    sync.Mutex
+	free  [numClasses][]idleBuf // per class, oldest first
+	order []idleRef             // the idle buffers in the order they were freed, from head
+	head  int
+	seq   uint64
+	idle  int // bytes
+	nIdle int // buffers
 }
 
-// New returns an empty pool.
-func New() *Allocator { return &Allocator{small: memory.NewGoAllocator()} }
+type idleBuf struct {
+	b   []byte // len 0, cap the class's capacity
+	seq uint64
+}
+
+// idleRef names an idle buffer in order; it is stale once the buffer has been
+// allocated again.
+type idleRef struct {
+	class int
+	seq   uint64
+}
+
+// New returns an empty pool that keeps up to MaxIdle bytes of freed buffers.
+func New() *Allocator { return NewIdle(MaxIdle) }
+
+// NewIdle returns an empty pool that keeps up to maxIdle bytes of freed buffers.
+func NewIdle(maxIdle int) *Allocator {
+	return &Allocator{small: memory.NewGoAllocator(), maxIdle: maxIdle}
+}
 
 // class returns the size class of a buffer of size bytes (size >= MinSize) and
 // the class's capacity.
@@ -70,10 +98,11 @@ func (a *Allocator) Allocate(size int) []byte {
 	c, capacity := class(size)
 	a.mu.Lock()
 	if l := a.free[c]; len(l) > 0 {
-		b := l[len(l)-1][:capacity]
-		l[len(l)-1] = nil
+		b := l[len(l)-1].b[:capacity] // the most recently freed: likely still in cache
+		l[len(l)-1] = idleBuf{}
 		a.free[c] = l[:len(l)-1]
 		a.idle -= capacity
+		a.nIdle--
 		a.mu.Unlock()
 		clear(b) // as Go's allocator does; cheap on memory already faulted in
 		return b[:size]
@@ -103,9 +132,7 @@ func (a *Allocator) Free(b []byte) {
 	if capacity != c {
 		return // not one of ours
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.idle+c > MaxIdle {
+	if c > a.maxIdle {
 		return
 	}
 	if a.Poison {
@@ -114,6 +141,46 @@ func (a *Allocator) Free(b []byte) {
 			b[i] = 0xFF
 		}
 	}
-	a.free[k] = append(a.free[k], b[:0])
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for a.idle+c > a.maxIdle && a.evictOldest() {
+	}
+	a.seq++
+	a.free[k] = append(a.free[k], idleBuf{b: b[:0], seq: a.seq})
+	a.order = append(a.order, idleRef{class: k, seq: a.seq})
 	a.idle += c
+	a.nIdle++
+	if stale := len(a.order) - a.head - a.nIdle; stale > 64 && stale > 4*a.nIdle {
+		a.reorder()
+	}
+}
+
+// evictOldest drops the idle buffer freed longest ago, reporting whether there
+// was one. The oldest idle buffer of a class is the first of its list.
+func (a *Allocator) evictOldest() bool {
+	for a.head < len(a.order) {
+		r := a.order[a.head]
+		a.order[a.head] = idleRef{}
+		a.head++
+		if l := a.free[r.class]; len(l) > 0 && l[0].seq == r.seq {
+			a.idle -= cap(l[0].b)
+			a.nIdle--
+			l[0] = idleBuf{}
+			a.free[r.class] = l[1:]
+			return true
+		}
+	}
+	return false
+}
+
+// reorder rebuilds order from the idle buffers, dropping stale references.
+func (a *Allocator) reorder() {
+	a.order = a.order[:0]
+	a.head = 0
+	for k, l := range a.free {
+		for _, e := range l {
+			a.order = append(a.order, idleRef{class: k, seq: e.seq})
+		}
+	}
+	slices.SortFunc(a.order, func(x, y idleRef) int { return cmp.Compare(x.seq, y.seq) })
 }

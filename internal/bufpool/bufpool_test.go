@@ -62,17 +62,49 @@ func TestClasses(t *testing.T) {
 	}
 }
 
+// TestIdleBound: past MaxIdle the buffers freed longest ago are dropped, so the
+// pool keeps the sizes in use rather than those asked for once.
 func TestIdleBound(t *testing.T) {
 	a := New()
-	var bufs [][]byte
+	var once [][]byte
 	for range MaxIdle/(1<<20) + 10 {
-		bufs = append(bufs, a.Allocate(1<<20))
+		once = append(once, a.Allocate(1<<20))
 	}
-	for _, b := range bufs {
+	for _, b := range once {
 		a.Free(b)
 	}
 	if a.idle != MaxIdle {
 		t.Fatalf("idle %d, want the pool filled to MaxIdle %d and no more", a.idle, MaxIdle)
+	}
+	// A working set of another size, allocated and freed again and again,
+	// pushes out only as many old buffers as it needs, and is reused.
+	k3, c3 := class(3 << 20)
+	ws := make([][]byte, 4)
+	seen := map[*byte]bool{}
+	for round := range 100 {
+		for i := range ws {
+			ws[i] = a.Allocate(3 << 20)
+			if round > 0 && !seen[&ws[i][0]] {
+				t.Fatalf("round %d: the working set got a new buffer", round)
+			}
+			seen[&ws[i][0]] = true
+		}
+		for _, b := range ws {
+			a.Free(b)
+		}
+		if a.idle > MaxIdle {
+			t.Fatalf("round %d: idle %d > MaxIdle", round, a.idle)
+		}
+	}
+	k1, _ := class(1 << 20)
+	if got, want := len(a.free[k1]), (MaxIdle-len(ws)*c3)/(1<<20); got != want {
+		t.Fatalf("%d old buffers left, want %d", got, want)
+	}
+	if got := len(a.free[k3]); got != len(ws) {
+		t.Fatalf("%d idle buffers of the working set's class, want %d", got, len(ws))
+	}
+	if stale := len(a.order) - a.head - a.nIdle; stale > 64+4*a.nIdle {
+		t.Fatalf("%d stale references kept for %d idle buffers", stale, a.nIdle)
 	}
 }
 
