@@ -30,7 +30,7 @@ import (
 // time, and holding Arrow batches takes no more memory than holding their pages.
 const (
 	parquetRowGroupRows  = 1 << 20
-	parquetRowGroupBytes = 64 << 20
+	parquetRowGroupBytes = 32 << 20
 	parquetPageSize      = 1 << 20
 )
 

@@ -190,7 +190,7 @@ killed or interrupted run leaves nothing under the final name.
 	f.DurationVar(&o.ProgressEvery, "progress-interval", 10*time.Second, "time between two JSON progress lines")
 	f.StringVar(&o.SummaryJSON, "summary-json", "", "also write the run summary (counts, timings, model, prediction statistics) as JSON to this file, atomically; written for failed runs too")
 	f.BoolVar(&o.DryRun, "dry-run", false, "check the flags, the model and the input's schema (Parquet footer, CSV header and first batch), print the plan and stop: no output, rejects or --summary-json file is written; the exit code is the one the real run would fail with")
-	f.StringVar(&o.MemoryLimit, "memory-limit", "auto", "soft limit on the Go heap, so peak memory stays bounded whatever the input's size: auto (the loaded model plus 320MiB; GOMEMLIMIT wins if set), off, or a size such as 512MiB")
+	f.StringVar(&o.MemoryLimit, "memory-limit", "auto", "soft limit on the Go heap, so peak memory stays bounded whatever the input's size: auto (the loaded model plus 256MiB; GOMEMLIMIT wins if set), off, or a size such as 512MiB")
 	f.BoolVarP(&o.Verbose, "verbose", "v", false, "print debug notes (how the model URI was resolved)")
 	return cmd
 }
