@@ -14,6 +14,7 @@ import (
 	arrowcsv "github.com/apache/arrow-go/v18/arrow/csv"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/mlbatch/mlbatch/internal/bufpool"
 	"github.com/mlbatch/mlbatch/writers"
 )
 
@@ -78,12 +79,22 @@ func BenchmarkCSVReadTyped(b *testing.B) {
 	benchCSVRead(b, types)
 }
 
+// BenchmarkCSVReadRowText also keeps each row's text (a CSV-to-CSV run), on the
+// pooled allocator the binary uses.
+func BenchmarkCSVReadRowText(b *testing.B) {
+	benchCSVReadOpts(b, Options{RowText: true, Mem: bufpool.New()})
+}
+
 func benchCSVRead(b *testing.B, types map[string]arrow.DataType) {
+	benchCSVReadOpts(b, Options{Types: types})
+}
+
+func benchCSVReadOpts(b *testing.B, opts Options) {
 	data := benchData()
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {
-		r, err := newCSVReader("bench.csv", bytes.NewReader(data), nil, Options{Types: types}.withDefaults(""))
+		r, err := newCSVReader("bench.csv", bytes.NewReader(data), nil, opts.withDefaults(""))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -140,8 +151,10 @@ func BenchmarkArrowCSVRead(b *testing.B) {
 }
 
 // benchBatches reads the benchmark CSV into batches once.
-func benchBatches(b *testing.B) []arrow.RecordBatch {
-	r, err := newCSVReader("bench.csv", bytes.NewReader(benchData()), nil, Options{}.withDefaults(""))
+func benchBatches(b *testing.B) []arrow.RecordBatch { return benchBatchesOpts(b, Options{}) }
+
+func benchBatchesOpts(b *testing.B, opts Options) []arrow.RecordBatch {
+	r, err := newCSVReader("bench.csv", bytes.NewReader(benchData()), nil, opts.withDefaults(""))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -190,6 +203,19 @@ func benchWrite(b *testing.B, path string, recs []arrow.RecordBatch, opts writer
 // including the fsync on commit).
 func BenchmarkCSVWrite(b *testing.B) {
 	recs := benchBatches(b)
+	defer release(recs)
+	path := filepath.Join(b.TempDir(), "out.csv")
+	b.SetBytes(benchWrite(b, path, recs, writers.Options{}))
+	b.ReportAllocs()
+	for b.Loop() {
+		benchWrite(b, path, recs, writers.Options{})
+	}
+}
+
+// BenchmarkCSVWriteText writes batches that carry their input text, which is
+// copied instead of the floats being formatted (package csvtext).
+func BenchmarkCSVWriteText(b *testing.B) {
+	recs := benchBatchesOpts(b, Options{RowText: true})
 	defer release(recs)
 	path := filepath.Join(b.TempDir(), "out.csv")
 	b.SetBytes(benchWrite(b, path, recs, writers.Options{}))

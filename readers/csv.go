@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -258,6 +259,13 @@ func (r *csvReader) takeText() *array.Binary {
 	if s.text == nil || len(ends) == 0 {
 		return nil
 	}
+	if keep := r.textKeep; keep != nil {
+		if len(keep) != r.rows.n || slices.ContainsFunc(keep, func(k int) bool { return k < 0 || k >= len(ends) }) {
+			return nil
+		}
+	} else if len(ends) != r.rows.n {
+		return nil
+	}
 	mem := r.opts.Mem
 	val := s.text
 	buf := val.Buf()
@@ -282,10 +290,6 @@ func (r *csvReader) takeText() *array.Binary {
 		for k, end := range ends {
 			offs[k+1] = int32(end)
 		}
-	}
-	if len(offs) != r.rows.n+1 || (r.textKeep == nil && len(ends) != r.rows.n) {
-		offBuf.Release()
-		return nil
 	}
 	val.ResizeNoShrink(s.textLen)
 	data := array.NewData(arrow.BinaryTypes.Binary, r.rows.n, []*memory.Buffer{nil, offBuf, val}, nil, 0, 0)

@@ -28,6 +28,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/mlbatch/mlbatch/batch"
+	"github.com/mlbatch/mlbatch/internal/bufpool"
 	"github.com/mlbatch/mlbatch/model"
 	_ "github.com/mlbatch/mlbatch/model/sklearn"
 	_ "github.com/mlbatch/mlbatch/model/xgboost"
@@ -192,12 +193,16 @@ func copyCmd(args []string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	src, err := readers.Open(*in, readers.Options{})
+	// As mlbatch score copies: pooled buffers, and a CSV output copies the
+	// input's text.
+	mem := bufpool.New()
+	outFormat, _ := writers.FormatOf(*out)
+	src, err := readers.Open(*in, readers.Options{Mem: mem, RowText: outFormat == "csv"})
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	dst, err := writers.Create(*out, src.Schema(), writers.Options{Overwrite: true})
+	dst, err := writers.Create(*out, src.Schema(), writers.Options{Overwrite: true, Mem: mem})
 	if err != nil {
 		return err
 	}
