@@ -9,6 +9,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/mlbatch/mlbatch/internal/csvtext"
 	"github.com/mlbatch/mlbatch/internal/mlerr"
 	"github.com/mlbatch/mlbatch/readers"
 )
@@ -250,6 +251,10 @@ func (r *Reader) withPartitions(rec arrow.RecordBatch) (arrow.RecordBatch, error
 			return rec, nil
 		}
 		out := array.NewRecordBatch(r.projSchema, rec.Columns(), rec.NumRows())
+		if text, cols, ok := csvtext.Of(rec); ok {
+			// Same columns: a CSV file's text still fits them.
+			out = csvtext.Attach(out, text, cols)
+		}
 		rec.Release()
 		return out, nil
 	}

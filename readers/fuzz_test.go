@@ -2,6 +2,7 @@ package readers
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +13,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/mlbatch/mlbatch/internal/bufpool"
+	"github.com/mlbatch/mlbatch/internal/csvtext"
 	"github.com/mlbatch/mlbatch/internal/mlerr"
 	"github.com/mlbatch/mlbatch/writers"
 )
@@ -91,6 +94,25 @@ func FuzzCSVReader(f *testing.F) {
 		if !reflect.DeepEqual(rows1, rows2) || fmt.Sprint(err1) != fmt.Sprint(err2) {
 			t.Fatalf("buffer size changes the result:\n%v %v\n%v %v", rows1, err1, rows2, err2)
 		}
+
+		// Keeping the rows' text (CSV to CSV), with rows left out or not,
+		// changes no value, and every batch carries one line per row.
+		topts := opts
+		topts.RowText = true
+		if batch&0x40 != 0 {
+			opts.OnBadRow = func(*mlerr.RowError, []string) error { return nil }
+			topts.OnBadRow = opts.OnBadRow
+		}
+		pool := bufpool.New()
+		pool.Poison = true
+		tmem := memory.NewCheckedAllocator(pool)
+		topts.Mem = tmem
+		rows3, err3 := readFuzzCSV(t, data, opts, 1+int(batch%32))
+		rows4, err4 := readFuzzCSV(t, data, topts, 1+int(batch%32))
+		tmem.AssertSize(t, 0)
+		if !reflect.DeepEqual(rows3, rows4) || fmt.Sprint(err3) != fmt.Sprint(err4) {
+			t.Fatalf("keeping the text changes the result:\n%v %v\n%v %v", rows3, err3, rows4, err4)
+		}
 	})
 }
 
@@ -140,5 +162,28 @@ func readFuzzCSV(t *testing.T, data []byte, opts Options, bufSize int) ([][]any,
 		return nil, err
 	}
 	defer r.Close()
-	return drain(t, r)
+	if !opts.RowText {
+		return drain(t, r)
+	}
+	var rows [][]any
+	for {
+		rec, err := r.Next()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				err = nil
+			}
+			return rows, err
+		}
+		if text, _, ok := csvtext.Of(rec); ok && text.Text.Len() != int(rec.NumRows()) {
+			t.Fatalf("%d lines of text for %d rows", text.Text.Len(), rec.NumRows())
+		}
+		for i := range int(rec.NumRows()) {
+			row := make([]any, rec.NumCols())
+			for j, c := range rec.Columns() {
+				row[j] = cellValue(c, i)
+			}
+			rows = append(rows, row)
+		}
+		rec.Release()
+	}
 }

@@ -146,6 +146,32 @@ func TestCSVCopiesInputText(t *testing.T) {
 		samePredictions(t, preds, wantForest(t, -1))
 	})
 
+	t.Run("folder of files", func(t *testing.T) {
+		folder := filepath.Join(dir, "in")
+		if err := os.MkdirAll(folder, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		data, err := os.ReadFile(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"a.csv", "b.csv"} {
+			if err := os.WriteFile(filepath.Join(folder, name), data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		out := filepath.Join(dir, "folder.csv")
+		if code, stderr := cli(t, "score", "--model", model, "--in", folder, "--out", out, "--batch-size", "100", "-q"); code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		got, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := wantForest(t, -1)
+		samePredictions(t, outputText(t, got, header, append(slices.Clone(lines), lines...)), append(slices.Clone(want), want...))
+	})
+
 	t.Run("row refused by the model", func(t *testing.T) {
 		in := filepath.Join(dir, "nan.csv")
 		const bad = 10 // in the middle of the second batch of 7
