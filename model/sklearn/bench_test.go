@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -168,6 +169,28 @@ func BenchmarkHGBWalk(b *testing.B) {
 		}
 		b.ReportMetric(float64(n*len(e.roots))*float64(b.N)/b.Elapsed().Seconds(), "walks/s")
 	})
+	for _, nan := range []bool{true, false} {
+		name, blk := "flat", buf
+		if !nan {
+			// The same rows with the NaNs set to 0: the walk without the NaN test.
+			name, blk = "flat without NaN", slices.Clone(buf)
+			for i, v := range blk {
+				if math.IsNaN(v) {
+					blk[i] = 0
+				}
+			}
+		}
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				for t, f := range e.flat {
+					if f != nil {
+						f.walk(blk, F, n, acc, e.K, t%e.K, nan)
+					}
+				}
+			}
+			b.ReportMetric(float64(n*len(e.roots))*float64(b.N)/b.Elapsed().Seconds(), "walks/s")
+		})
+	}
 	b.Run("lanes", func(b *testing.B) {
 		for b.Loop() {
 			for t, root := range e.roots {

@@ -702,3 +702,61 @@ func TestHGBNoFeatures(t *testing.T) {
 		}
 	}
 }
+
+// TestHGBNaNFreeBlocks: a block without NaN walks without the NaN test, one with
+// a NaN walks with it. Scoring the NaN fixture whole (every 128-row block has a
+// NaN somewhere) and one row at a time (most rows have none) must agree to the
+// bit (the goldens check both paths against scikit-learn too).
+func TestHGBNaNFreeBlocks(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(testdata, "models", "hgbc_binary_bc_nan", "model.pkl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	est, err := Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := est.(*hgbClassifier).hgbEnsemble
+	names, cols := readCSV(t, filepath.Join(testdata, "models", "breast_cancer_nan_input.csv"))
+	X := &Dense{Rows: len(cols[names[0]])}
+	clean := 0
+	for _, name := range names {
+		col := make([]float64, X.Rows)
+		for i, s := range cols[name] {
+			col[i] = math.NaN()
+			if s != "" {
+				if col[i], err = strconv.ParseFloat(s, 64); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		X.Cols = append(X.Cols, col)
+	}
+	whole, err := e.raw(X)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range X.Rows {
+		row := &Dense{Rows: 1}
+		hasNaN := false
+		for _, c := range X.Cols {
+			row.Cols = append(row.Cols, c[i:i+1])
+			hasNaN = hasNaN || math.IsNaN(c[i])
+		}
+		if !hasNaN {
+			clean++
+		}
+		one, err := e.raw(row)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := range e.K {
+			if math.Float64bits(one[k]) != math.Float64bits(whole[i*e.K+k]) {
+				t.Fatalf("row %d: %v alone, %v in its block", i+1, one[k], whole[i*e.K+k])
+			}
+		}
+	}
+	if clean == 0 || clean == X.Rows {
+		t.Fatalf("%d of %d rows without NaN: the test needs both kinds", clean, X.Rows)
+	}
+}
