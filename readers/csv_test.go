@@ -18,6 +18,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/mlbatch/mlbatch/internal/csvtext"
 	"github.com/mlbatch/mlbatch/internal/mlerr"
 )
 
@@ -58,6 +59,9 @@ func drain(t *testing.T, r Reader) ([][]any, error) {
 		}
 		if err != nil {
 			return rows, err
+		}
+		if text, _, ok := csvtext.Of(rec); ok && text.Text.Len() != int(rec.NumRows()) {
+			t.Fatalf("%d lines of text for %d rows", text.Text.Len(), rec.NumRows())
 		}
 		for i := 0; i < int(rec.NumRows()); i++ {
 			row := make([]any, rec.NumCols())

@@ -2,7 +2,6 @@ package readers
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,7 +13,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/mlbatch/mlbatch/internal/bufpool"
-	"github.com/mlbatch/mlbatch/internal/csvtext"
 	"github.com/mlbatch/mlbatch/internal/mlerr"
 	"github.com/mlbatch/mlbatch/writers"
 )
@@ -162,28 +160,5 @@ func readFuzzCSV(t *testing.T, data []byte, opts Options, bufSize int) ([][]any,
 		return nil, err
 	}
 	defer r.Close()
-	if !opts.RowText {
-		return drain(t, r)
-	}
-	var rows [][]any
-	for {
-		rec, err := r.Next()
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				err = nil
-			}
-			return rows, err
-		}
-		if text, _, ok := csvtext.Of(rec); ok && text.Text.Len() != int(rec.NumRows()) {
-			t.Fatalf("%d lines of text for %d rows", text.Text.Len(), rec.NumRows())
-		}
-		for i := range int(rec.NumRows()) {
-			row := make([]any, rec.NumCols())
-			for j, c := range rec.Columns() {
-				row[j] = cellValue(c, i)
-			}
-			rows = append(rows, row)
-		}
-		rec.Release()
-	}
+	return drain(t, r)
 }

@@ -132,32 +132,13 @@ func forestBlock(t testing.TB) (*forest, []float32) {
 // done" test per step that it replaced for them (and still uses for trees with
 // categorical splits).
 func BenchmarkHGBWalk(b *testing.B) {
-	data, err := os.ReadFile(filepath.Join(testdata, "models", "hgbc_binary_bc_nan", "model.pkl"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	est, err := Decode(data)
-	if err != nil {
-		b.Fatal(err)
-	}
-	c, ok := est.(*hgbClassifier)
-	if !ok {
-		b.Fatalf("hgbc_binary_bc_nan decodes to %T", est)
-	}
-	e := c.hgbEnsemble
-	names, cols := readCSV(b, filepath.Join(testdata, "models", "breast_cancer_nan_input.csv"))
-	F := len(names)
-	n := min(hgbBlockRows, len(cols[names[0]]))
+	e, X := hgbNaNFixture(b)
+	F := len(X.Cols)
+	n := min(hgbBlockRows, X.Rows)
 	buf := make([]float64, n*F)
-	for j, name := range names {
+	for j, col := range X.Cols {
 		for i := range n {
-			v := math.NaN()
-			if s := cols[name][i]; s != "" {
-				if v, err = strconv.ParseFloat(s, 64); err != nil {
-					b.Fatal(err)
-				}
-			}
-			buf[i*F+j] = v
+			buf[i*F+j] = col[i]
 		}
 	}
 	acc := make([]float64, n*e.K)

@@ -708,30 +708,8 @@ func TestHGBNoFeatures(t *testing.T) {
 // NaN somewhere) and one row at a time (most rows have none) must agree to the
 // bit (the goldens check both paths against scikit-learn too).
 func TestHGBNaNFreeBlocks(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join(testdata, "models", "hgbc_binary_bc_nan", "model.pkl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	est, err := Decode(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := est.(*hgbClassifier).hgbEnsemble
-	names, cols := readCSV(t, filepath.Join(testdata, "models", "breast_cancer_nan_input.csv"))
-	X := &Dense{Rows: len(cols[names[0]])}
+	e, X := hgbNaNFixture(t)
 	clean := 0
-	for _, name := range names {
-		col := make([]float64, X.Rows)
-		for i, s := range cols[name] {
-			col[i] = math.NaN()
-			if s != "" {
-				if col[i], err = strconv.ParseFloat(s, 64); err != nil {
-					t.Fatal(err)
-				}
-			}
-		}
-		X.Cols = append(X.Cols, col)
-	}
 	whole, err := e.raw(X)
 	if err != nil {
 		t.Fatal(err)
@@ -759,4 +737,37 @@ func TestHGBNaNFreeBlocks(t *testing.T) {
 	if clean == 0 || clean == X.Rows {
 		t.Fatalf("%d of %d rows without NaN: the test needs both kinds", clean, X.Rows)
 	}
+}
+
+// hgbNaNFixture is the breast-cancer classifier fitted with missing values and
+// its input, empty cells as NaN.
+func hgbNaNFixture(t testing.TB) (*hgbEnsemble, *Dense) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(testdata, "models", "hgbc_binary_bc_nan", "model.pkl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	est, err := Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, ok := est.(*hgbClassifier)
+	if !ok {
+		t.Fatalf("hgbc_binary_bc_nan decodes to %T", est)
+	}
+	names, cols := readCSV(t, filepath.Join(testdata, "models", "breast_cancer_nan_input.csv"))
+	X := &Dense{Rows: len(cols[names[0]])}
+	for _, name := range names {
+		col := make([]float64, X.Rows)
+		for i, s := range cols[name] {
+			col[i] = math.NaN()
+			if s != "" {
+				if col[i], err = strconv.ParseFloat(s, 64); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		X.Cols = append(X.Cols, col)
+	}
+	return c.hgbEnsemble, X
 }
