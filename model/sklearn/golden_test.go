@@ -16,6 +16,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/mlbatch/mlbatch/model"
+	"github.com/mlbatch/mlbatch/model/pickle"
 )
 
 const testdata = "../../testdata"
@@ -51,6 +52,21 @@ func goldenCases(t testing.TB) []goldenCase {
 		t.Fatal(err)
 	}
 	return f.Cases
+}
+
+// objectOf decodes testdata/dir/model.pkl into its inert pickled object tree,
+// for tests that look at or damage attributes before building.
+func objectOf(t testing.TB, dir string) *pickle.Object {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(testdata, dir, "model.pkl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := pickle.Unmarshal(data, pickle.Options{Allow: allow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v.(*pickle.Object)
 }
 
 // readCSV reads a whole CSV file as text columns.

@@ -211,18 +211,7 @@ func TestHGBConcurrent(t *testing.T) {
 
 // hgbDecode decodes a fixture's pickle to the estimator object, with writable
 // array data.
-func hgbDecode(t *testing.T, dir string) *pickle.Object {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(hgbTestdata, dir, "model.pkl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := pickle.Unmarshal(data, pickle.Options{Allow: allow})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v.(*pickle.Object)
-}
+func hgbDecode(t *testing.T, dir string) *pickle.Object { return objectOf(t, dir) }
 
 // hgbNodes returns the nodes array of _predictors[it][k], with its data copied so
 // that the test can corrupt it.
@@ -755,19 +744,8 @@ func hgbNaNFixture(t testing.TB) (*hgbEnsemble, *Dense) {
 	if !ok {
 		t.Fatalf("hgbc_binary_bc_nan decodes to %T", est)
 	}
-	names, cols := readCSV(t, filepath.Join(testdata, "models", "breast_cancer_nan_input.csv"))
-	X := &Dense{Rows: len(cols[names[0]])}
-	for _, name := range names {
-		col := make([]float64, X.Rows)
-		for i, s := range cols[name] {
-			col[i] = math.NaN()
-			if s != "" {
-				if col[i], err = strconv.ParseFloat(s, 64); err != nil {
-					t.Fatal(err)
-				}
-			}
-		}
-		X.Cols = append(X.Cols, col)
-	}
+	path := filepath.Join(testdata, "models", "breast_cancer_nan_input.csv")
+	names, _ := readCSV(t, path)
+	X := readNumbers(t, path, names)
 	return c.hgbEnsemble, X
 }

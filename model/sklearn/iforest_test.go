@@ -21,20 +21,11 @@ import (
 const boostersTestdata = "../../testdata/longtail/boosters"
 
 func iforestObj(t *testing.T, name string) *pickle.Object {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(boostersTestdata, name, "model.pkl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := pickle.Unmarshal(data, pickle.Options{Allow: allow})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v.(*pickle.Object)
+	return objectOf(t, filepath.Join("longtail", "boosters", name))
 }
 
 // readNumbers reads named float columns (empty cells NaN) from a CSV file.
-func readNumbers(t *testing.T, path string, names []string) *Dense {
+func readNumbers(t testing.TB, path string, names []string) *Dense {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {

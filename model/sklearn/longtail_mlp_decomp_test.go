@@ -165,20 +165,6 @@ func TestMLPDecompNamesOut(t *testing.T) {
 	}
 }
 
-// objectOf decodes a fixture's pickle into its inert object tree.
-func objectOf(t *testing.T, dir string) *pickle.Object {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(testdata, dir, "model.pkl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := pickle.Unmarshal(data, pickle.Options{Allow: allow})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v.(*pickle.Object)
-}
-
 // step returns the object of a Pipeline step.
 func step(t *testing.T, p *pickle.Object, i int) *pickle.Object {
 	t.Helper()

@@ -15,16 +15,7 @@ import (
 // metaObj decodes a meta-estimator fixture (testdata/longtail/meta) into its
 // pickled object, for tests that tamper with attributes before building.
 func metaObj(t *testing.T, name string) *pickle.Object {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(testdata, "longtail", "meta", name, "model.pkl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := pickle.Unmarshal(data, pickle.Options{Allow: allow})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v.(*pickle.Object)
+	return objectOf(t, filepath.Join("longtail", "meta", name))
 }
 
 func attrObj(t *testing.T, o *pickle.Object, path ...any) *pickle.Object {

@@ -135,16 +135,7 @@ func TestKNeighborsTies(t *testing.T) {
 // decodeObject unpickles a fixture's model.pkl into the raw object, for tests
 // that damage attributes before building.
 func decodeObject(t *testing.T, rel string) *pickle.Object {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(testdata, "longtail", "neighbors", rel, "model.pkl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := pickle.Unmarshal(data, pickle.Options{Allow: allow})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v.(*pickle.Object)
+	return objectOf(t, filepath.Join("longtail", "neighbors", rel))
 }
 
 // TestKNNRefusals damages fitted attributes one at a time: each gives an

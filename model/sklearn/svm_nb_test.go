@@ -36,18 +36,7 @@ func svmNBCases(t *testing.T) []goldenCase {
 }
 
 // svmNBObject decodes a fixture's model.pkl into the raw pickled object.
-func svmNBObject(t *testing.T, dir string) *pickle.Object {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(testdata, dir, "model.pkl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := pickle.Unmarshal(data, pickle.Options{Allow: allow})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v.(*pickle.Object)
-}
+func svmNBObject(t *testing.T, dir string) *pickle.Object { return objectOf(t, dir) }
 
 // denseFromCSV reads a fixture input as a Dense batch in the CSV's column order
 // (the fixtures' feature order).
